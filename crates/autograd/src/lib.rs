@@ -1,0 +1,1 @@
+//! caadam-autograd (being filled)

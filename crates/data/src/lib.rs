@@ -1,0 +1,1 @@
+//! caadam-data (being filled)

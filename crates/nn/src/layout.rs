@@ -1,0 +1,153 @@
+//! Where each parameter tensor lives in the flat parameter buffer.
+
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+
+use crate::connection::LayerInfo;
+
+/// What a parameter tensor is to its layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ParamKind {
+    /// The multiplicative parameter (a Linear's `W`, a LayerNorm's gain).
+    Weight,
+    /// The additive parameter (a Linear's `b`, a LayerNorm's shift).
+    Bias,
+}
+
+impl ParamKind {
+    /// The name's last part: `weight` or `bias`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParamKind::Weight => "weight",
+            ParamKind::Bias => "bias",
+        }
+    }
+}
+
+/// One parameter tensor's place in the flat buffer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Segment {
+    /// Full name, such as `layers.0.weight`.
+    pub name: String,
+    /// Index of the first element in the flat buffer.
+    pub offset: usize,
+    /// Row-major shape; a Linear weight is `[fan_in, fan_out]`.
+    pub shape: Vec<usize>,
+    /// Index of the owning layer among parametrized layers (equals `info.depth`).
+    pub layer: usize,
+    /// Weight or bias.
+    pub kind: ParamKind,
+    /// The owning layer's structure.
+    pub info: LayerInfo,
+}
+
+impl Segment {
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// True for a tensor with no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The segment's range in the flat buffer.
+    pub fn range(&self) -> Range<usize> {
+        self.offset..self.offset + self.len()
+    }
+}
+
+/// The layout of a flat parameter buffer: one [`Segment`] per parameter tensor, layer by
+/// layer, weight then bias, with no gaps.
+///
+/// ```
+/// use caadam_nn::{LayerInfo, ParamKind, ParamLayout};
+/// let mut layout = ParamLayout::new();
+/// let info = LayerInfo::new(8, 4, 0);
+/// layout.push("layers.0.weight", &[8, 4], ParamKind::Weight, info);
+/// layout.push("layers.0.bias", &[4], ParamKind::Bias, info);
+/// assert_eq!(layout.len(), 36);
+/// assert_eq!(layout.segments()[1].offset, 32);
+/// assert_eq!(layout.layer_infos(), vec![info]);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParamLayout {
+    segments: Vec<Segment>,
+}
+
+impl ParamLayout {
+    /// An empty layout.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A layout of one unnamed-structure tensor (`fan_in = fan_out = len`, depth 0): for
+    /// optimizers used on a bare buffer.
+    ///
+    /// ```
+    /// let layout = caadam_nn::ParamLayout::flat("params", 10);
+    /// assert_eq!(layout.len(), 10);
+    /// ```
+    pub fn flat(name: &str, len: usize) -> Self {
+        let mut layout = Self::new();
+        layout.push(name, &[len], ParamKind::Weight, LayerInfo::new(len, 1, 0));
+        layout
+    }
+
+    /// Appends a tensor after the last one and returns its segment index.
+    ///
+    /// Panics if `info.depth` is smaller than the previous segment's layer (layers are laid
+    /// out in forward order).
+    pub fn push(&mut self, name: &str, shape: &[usize], kind: ParamKind, info: LayerInfo) -> usize {
+        if let Some(last) = self.segments.last() {
+            assert!(
+                info.depth >= last.layer,
+                "ParamLayout::push: layer {} of `{name}` comes after layer {}",
+                info.depth,
+                last.layer
+            );
+        }
+        self.segments.push(Segment {
+            name: name.to_string(),
+            offset: self.len(),
+            shape: shape.to_vec(),
+            layer: info.depth,
+            kind,
+            info,
+        });
+        self.segments.len() - 1
+    }
+
+    /// All segments in buffer order.
+    pub fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+
+    /// Total number of parameters.
+    pub fn len(&self) -> usize {
+        self.segments.last().map_or(0, |s| s.offset + s.len())
+    }
+
+    /// True when there are no parameters.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The segment with this name, if any.
+    pub fn find(&self, name: &str) -> Option<&Segment> {
+        self.segments.iter().find(|s| s.name == name)
+    }
+
+    /// One [`LayerInfo`] per parametrized layer, in depth order.
+    pub fn layer_infos(&self) -> Vec<LayerInfo> {
+        let mut infos: Vec<LayerInfo> = Vec::new();
+        for s in &self.segments {
+            if infos.last().map_or(true, |i| i.depth != s.layer) {
+                infos.push(s.info);
+            }
+        }
+        infos
+    }
+}

@@ -1,0 +1,1 @@
+//! caadam-optim (being filled)
