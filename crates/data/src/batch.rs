@@ -1,0 +1,210 @@
+//! Seeded shuffling mini-batches, copied into buffers reused from batch to batch.
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::Dataset;
+
+/// One mini-batch: `rows` rows of `d` features (row-major) and their targets. Borrows
+/// the iterator's buffers, so it lives until the next call to
+/// [`BatchIter::next_batch`].
+///
+/// ```
+/// use caadam_data::{BatchIter, Dataset};
+///
+/// let ds = Dataset::new(vec![1.0, 2.0], vec![10.0, 20.0], vec!["x".into()], "y");
+/// let mut batches = BatchIter::new(&ds, 2, 0);
+/// let batch = batches.next_batch().unwrap();
+/// assert_eq!((batch.rows, batch.d), (2, 1));
+/// assert_eq!(batch.x_shape(), [2, 1]);
+/// ```
+#[derive(Debug)]
+pub struct Batch<'b> {
+    /// Features, row-major `[rows, d]`.
+    pub x: &'b [f32],
+    /// Targets, `rows` of them.
+    pub y: &'b [f32],
+    /// Rows in this batch (the last batch of an epoch may be smaller).
+    pub rows: usize,
+    /// Features per row.
+    pub d: usize,
+}
+
+impl Batch<'_> {
+    /// `[rows, d]`, the shape for a tensor of `x`.
+    ///
+    /// ```
+    /// # use caadam_data::{BatchIter, Dataset};
+    /// let ds = Dataset::new(vec![1.0, 2.0, 3.0], vec![1.0, 2.0, 3.0], vec!["x".into()], "y");
+    /// let mut batches = BatchIter::new(&ds, 2, 0);
+    /// assert_eq!(batches.next_batch().unwrap().x_shape(), [2, 1]);
+    /// assert_eq!(batches.next_batch().unwrap().x_shape(), [1, 1]);
+    /// ```
+    pub fn x_shape(&self) -> [usize; 2] {
+        [self.rows, self.d]
+    }
+}
+
+/// Mini-batches over a dataset in a shuffled order that is a pure function of
+/// `(seed, epoch)`: the epoch's order is a fresh permutation drawn from
+/// `ChaCha8Rng::seed_from_u64(seed)` on stream `epoch`, so any epoch can be replayed
+/// alone. Every row appears exactly once per epoch; the last, partial batch is
+/// included. Batches are copied into two buffers allocated once, so iterating does not
+/// allocate.
+///
+/// Not a std `Iterator`, because each batch borrows the iterator's buffers; loop with
+/// `while let`:
+///
+/// ```
+/// use caadam_data::{BatchIter, Dataset};
+///
+/// let ds = Dataset::new((0..10).map(|i| i as f32).collect(), (0..10).map(|i| i as f32).collect(), vec!["x".into()], "y");
+/// let mut batches = BatchIter::new(&ds, 4, 7);
+/// for epoch in 0..3 {
+///     batches.start_epoch(epoch);
+///     let mut sizes = Vec::new();
+///     while let Some(batch) = batches.next_batch() {
+///         sizes.push(batch.rows);
+///     }
+///     assert_eq!(sizes, vec![4, 4, 2]);
+/// }
+/// ```
+#[derive(Debug)]
+pub struct BatchIter<'a> {
+    data: &'a Dataset,
+    batch_size: usize,
+    seed: u64,
+    epoch: u64,
+    order: Vec<usize>,
+    position: usize,
+    x: Vec<f32>,
+    y: Vec<f32>,
+}
+
+impl<'a> BatchIter<'a> {
+    /// An iterator over `data` in batches of `batch_size`, positioned at the start of
+    /// epoch 0.
+    ///
+    /// # Panics
+    /// If `batch_size == 0`.
+    ///
+    /// ```
+    /// # use caadam_data::{BatchIter, Dataset};
+    /// let ds = Dataset::new(vec![1.0; 5], vec![0.0; 5], vec!["x".into()], "y");
+    /// let batches = BatchIter::new(&ds, 2, 42);
+    /// assert_eq!(batches.batches_per_epoch(), 3);
+    /// ```
+    pub fn new(data: &'a Dataset, batch_size: usize, seed: u64) -> BatchIter<'a> {
+        assert!(
+            batch_size > 0,
+            "BatchIter::new: batch_size must be positive"
+        );
+        let capacity = batch_size.min(data.n);
+        let mut iter = BatchIter {
+            data,
+            batch_size,
+            seed,
+            epoch: 0,
+            order: Vec::with_capacity(data.n),
+            position: 0,
+            x: Vec::with_capacity(capacity * data.d),
+            y: Vec::with_capacity(capacity),
+        };
+        iter.start_epoch(0);
+        iter
+    }
+
+    /// Reshuffles for `epoch` and rewinds to its first batch.
+    ///
+    /// ```
+    /// # use caadam_data::{BatchIter, Dataset};
+    /// let ds = Dataset::new((0..6).map(|i| i as f32).collect(), vec![0.0; 6], vec!["x".into()], "y");
+    /// let mut batches = BatchIter::new(&ds, 6, 1);
+    /// batches.start_epoch(5);
+    /// let first = batches.next_batch().unwrap().x.to_vec();
+    /// batches.start_epoch(5);
+    /// assert_eq!(batches.next_batch().unwrap().x, &first[..]); // same epoch, same order
+    /// ```
+    pub fn start_epoch(&mut self, epoch: u64) {
+        self.epoch = epoch;
+        self.position = 0;
+        self.order.clear();
+        self.order.extend(0..self.data.n);
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        // Separate ChaCha streams per epoch: independent orders without mixing
+        // seed and epoch arithmetically (seed 1 epoch 0 != seed 0 epoch 1).
+        rng.set_stream(epoch);
+        self.order.shuffle(&mut rng);
+    }
+
+    /// The current epoch.
+    ///
+    /// ```
+    /// # use caadam_data::{BatchIter, Dataset};
+    /// let ds = Dataset::new(vec![1.0], vec![0.0], vec!["x".into()], "y");
+    /// let mut batches = BatchIter::new(&ds, 1, 0);
+    /// batches.start_epoch(3);
+    /// assert_eq!(batches.epoch(), 3);
+    /// ```
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    /// `ceil(n / batch_size)`.
+    ///
+    /// ```
+    /// # use caadam_data::{BatchIter, Dataset};
+    /// let ds = Dataset::new(vec![1.0; 256], vec![0.0; 256], vec!["x".into()], "y");
+    /// assert_eq!(BatchIter::new(&ds, 128, 0).batches_per_epoch(), 2);
+    /// ```
+    pub fn batches_per_epoch(&self) -> usize {
+        self.data.n.div_ceil(self.batch_size)
+    }
+
+    /// The row indices of the current epoch, in batch order.
+    ///
+    /// ```
+    /// # use caadam_data::{BatchIter, Dataset};
+    /// let ds = Dataset::new(vec![1.0; 4], vec![0.0; 4], vec!["x".into()], "y");
+    /// let mut order = BatchIter::new(&ds, 2, 0).order().to_vec();
+    /// order.sort();
+    /// assert_eq!(order, vec![0, 1, 2, 3]);
+    /// ```
+    pub fn order(&self) -> &[usize] {
+        &self.order
+    }
+
+    /// The next batch of the current epoch, or `None` when the epoch is done (call
+    /// [`start_epoch`](Self::start_epoch) for the next one).
+    ///
+    /// ```
+    /// # use caadam_data::{BatchIter, Dataset};
+    /// let ds = Dataset::new(vec![1.0, 2.0, 3.0], vec![1.0, 2.0, 3.0], vec!["x".into()], "y");
+    /// let mut batches = BatchIter::new(&ds, 2, 0);
+    /// assert_eq!(batches.next_batch().unwrap().rows, 2);
+    /// assert_eq!(batches.next_batch().unwrap().rows, 1);
+    /// assert!(batches.next_batch().is_none());
+    /// ```
+    pub fn next_batch(&mut self) -> Option<Batch<'_>> {
+        let n = self.data.n;
+        if self.position >= n {
+            return None;
+        }
+        let end = (self.position + self.batch_size).min(n);
+        let d = self.data.d;
+        self.x.clear();
+        self.y.clear();
+        for &i in &self.order[self.position..end] {
+            self.x.extend_from_slice(&self.data.x[i * d..(i + 1) * d]);
+            self.y.push(self.data.y[i]);
+        }
+        self.position = end;
+        Some(Batch {
+            x: &self.x,
+            y: &self.y,
+            rows: self.y.len(),
+            d,
+        })
+    }
+}
