@@ -56,18 +56,49 @@ pub struct LayerInfo {
 
 impl LayerInfo {
     /// A layer whose connections are `fan_in * fan_out`.
+    ///
+    /// ```
+    /// let info = caadam_nn::LayerInfo::new(32, 1, 2);
+    /// assert_eq!(info.connections, 32);
+    /// ```
     pub fn new(fan_in: usize, fan_out: usize, depth: usize) -> Self {
         Self::with_connections(fan_in, fan_out, depth, fan_in * fan_out)
     }
 
     /// A layer that counts its connections another way.
-    pub fn with_connections(fan_in: usize, fan_out: usize, depth: usize, connections: usize) -> Self {
-        Self { fan_in, fan_out, depth, connections }
+    ///
+    /// ```
+    /// // A LayerNorm of width 16 at depth 1: one connection per feature.
+    /// let info = caadam_nn::LayerInfo::with_connections(16, 16, 1, 16);
+    /// assert_eq!(info.connections, 16);
+    /// ```
+    pub fn with_connections(
+        fan_in: usize,
+        fan_out: usize,
+        depth: usize,
+        connections: usize,
+    ) -> Self {
+        Self {
+            fan_in,
+            fan_out,
+            depth,
+            connections,
+        }
     }
 
     /// Takes the snapshot of any [`ConnectionInfo`].
+    ///
+    /// ```
+    /// use caadam_nn::{LayerInfo, Linear};
+    /// assert_eq!(LayerInfo::of(&Linear::new(3, 2)), LayerInfo::new(3, 2, 0));
+    /// ```
     pub fn of(layer: &impl ConnectionInfo) -> Self {
-        Self::with_connections(layer.fan_in(), layer.fan_out(), layer.depth(), layer.connections())
+        Self::with_connections(
+            layer.fan_in(),
+            layer.fan_out(),
+            layer.depth(),
+            layer.connections(),
+        )
     }
 }
 

@@ -1,0 +1,366 @@
+//! All parameters of a model in one flat buffer, all gradients in another.
+//!
+//! Optimizers step the two buffers as plain slices; the [`ParamLayout`] tells anyone who
+//! needs the structure (CaAdam, checkpoints, safetensors) which range is which tensor.
+
+use caadam_autograd::{Tape, Var};
+
+use crate::error::NnError;
+use crate::layout::ParamLayout;
+
+/// A model's parameters: flat values, flat gradients of the same length, and their layout.
+///
+/// A training step reads the values into the tape ([`ParamStore::bind`], what every layer's
+/// `forward` does), sums the tape's parameter gradients into the flat gradients
+/// ([`ParamStore::accumulate_grads`]), hands both buffers to the optimizer
+/// ([`ParamStore::split_mut`]) and zeroes the gradients for the next step.
+///
+/// ```
+/// use caadam_nn::{LayerInfo, ParamKind, ParamLayout, ParamStore};
+/// let mut layout = ParamLayout::new();
+/// layout.push("layers.0.weight", &[2, 1], ParamKind::Weight, LayerInfo::new(2, 1, 0));
+/// let mut store = ParamStore::from_values(layout, vec![1.0, 2.0]).unwrap();
+/// store.grads_mut().copy_from_slice(&[0.5, -0.5]);
+/// let (values, grads) = store.split_mut();
+/// for (v, g) in values.iter_mut().zip(grads) {
+///     *v -= 0.1 * g; // plain SGD
+/// }
+/// store.zero_grads();
+/// assert_eq!(store.values(), &[0.95, 2.05]);
+/// assert_eq!(store.grads(), &[0.0, 0.0]);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamStore {
+    values: Vec<f32>,
+    grads: Vec<f32>,
+    layout: ParamLayout,
+}
+
+impl ParamStore {
+    /// A store of zeros for `layout`.
+    ///
+    /// ```
+    /// let store = caadam_nn::ParamStore::new(caadam_nn::ParamLayout::flat("p", 3));
+    /// assert_eq!(store.values(), &[0.0; 3]);
+    /// ```
+    pub fn new(layout: ParamLayout) -> Self {
+        let n = layout.len();
+        Self {
+            values: vec![0.0; n],
+            grads: vec![0.0; n],
+            layout,
+        }
+    }
+
+    /// A store with the given values (gradients zero); fails if the length differs from
+    /// the layout's.
+    ///
+    /// ```
+    /// use caadam_nn::{ParamLayout, ParamStore};
+    /// assert!(ParamStore::from_values(ParamLayout::flat("p", 2), vec![1.0, 2.0]).is_ok());
+    /// assert!(ParamStore::from_values(ParamLayout::flat("p", 2), vec![1.0]).is_err());
+    /// ```
+    pub fn from_values(layout: ParamLayout, values: Vec<f32>) -> Result<Self, NnError> {
+        if values.len() != layout.len() {
+            return Err(NnError::LengthMismatch {
+                expected: layout.len(),
+                len: values.len(),
+            });
+        }
+        let grads = vec![0.0; values.len()];
+        Ok(Self {
+            values,
+            grads,
+            layout,
+        })
+    }
+
+    /// All parameter values, layer by layer, weight then bias.
+    ///
+    /// ```
+    /// let store = caadam_nn::ParamStore::new(caadam_nn::ParamLayout::flat("p", 2));
+    /// assert_eq!(store.values().len(), 2);
+    /// ```
+    pub fn values(&self) -> &[f32] {
+        &self.values
+    }
+
+    /// All parameter values, mutable.
+    ///
+    /// ```
+    /// let mut store = caadam_nn::ParamStore::new(caadam_nn::ParamLayout::flat("p", 2));
+    /// store.values_mut()[1] = 3.0;
+    /// assert_eq!(store.values(), &[0.0, 3.0]);
+    /// ```
+    pub fn values_mut(&mut self) -> &mut [f32] {
+        &mut self.values
+    }
+
+    /// All gradients, in the same order as the values.
+    ///
+    /// ```
+    /// let store = caadam_nn::ParamStore::new(caadam_nn::ParamLayout::flat("p", 2));
+    /// assert_eq!(store.grads(), &[0.0, 0.0]);
+    /// ```
+    pub fn grads(&self) -> &[f32] {
+        &self.grads
+    }
+
+    /// All gradients, mutable (for clipping, or for tests that set them by hand).
+    ///
+    /// ```
+    /// let mut store = caadam_nn::ParamStore::new(caadam_nn::ParamLayout::flat("p", 2));
+    /// store.grads_mut()[0] = 1.0;
+    /// assert_eq!(store.grads(), &[1.0, 0.0]);
+    /// ```
+    pub fn grads_mut(&mut self) -> &mut [f32] {
+        &mut self.grads
+    }
+
+    /// Where each tensor lives in the buffers.
+    ///
+    /// ```
+    /// let store = caadam_nn::ParamStore::new(caadam_nn::ParamLayout::flat("p", 2));
+    /// assert_eq!(store.layout().segments()[0].name, "p");
+    /// ```
+    pub fn layout(&self) -> &ParamLayout {
+        &self.layout
+    }
+
+    /// Number of parameters.
+    ///
+    /// ```
+    /// assert_eq!(caadam_nn::ParamStore::new(caadam_nn::ParamLayout::flat("p", 5)).len(), 5);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// True for a model without parameters.
+    ///
+    /// ```
+    /// assert!(caadam_nn::ParamStore::new(caadam_nn::ParamLayout::new()).is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The values (mutable) and the gradients (shared) at once, as `Optimizer::step` takes
+    /// them.
+    ///
+    /// ```
+    /// let mut store = caadam_nn::ParamStore::new(caadam_nn::ParamLayout::flat("p", 2));
+    /// let (values, grads) = store.split_mut();
+    /// assert_eq!(values.len(), grads.len());
+    /// ```
+    pub fn split_mut(&mut self) -> (&mut [f32], &[f32]) {
+        (&mut self.values, &self.grads)
+    }
+
+    /// Sets every gradient to zero (the buffer keeps its memory).
+    ///
+    /// ```
+    /// let mut store = caadam_nn::ParamStore::new(caadam_nn::ParamLayout::flat("p", 2));
+    /// store.grads_mut().fill(1.0);
+    /// store.zero_grads();
+    /// assert_eq!(store.grads(), &[0.0, 0.0]);
+    /// ```
+    pub fn zero_grads(&mut self) {
+        self.grads.fill(0.0);
+    }
+
+    /// The values of one tensor, by name.
+    ///
+    /// ```
+    /// let store = caadam_nn::ParamStore::new(caadam_nn::ParamLayout::flat("p", 2));
+    /// assert_eq!(store.tensor("p"), Some(&[0.0, 0.0][..]));
+    /// assert_eq!(store.tensor("q"), None);
+    /// ```
+    pub fn tensor(&self, name: &str) -> Option<&[f32]> {
+        self.layout.find(name).map(|s| &self.values[s.range()])
+    }
+
+    /// The values of one tensor, by name, mutable.
+    ///
+    /// ```
+    /// let mut store = caadam_nn::ParamStore::new(caadam_nn::ParamLayout::flat("p", 2));
+    /// store.tensor_mut("p").unwrap()[0] = 4.0;
+    /// assert_eq!(store.values()[0], 4.0);
+    /// ```
+    pub fn tensor_mut(&mut self, name: &str) -> Option<&mut [f32]> {
+        let range = self.layout.find(name)?.range();
+        Some(&mut self.values[range])
+    }
+
+    /// The gradient of one tensor, by name.
+    ///
+    /// ```
+    /// let store = caadam_nn::ParamStore::new(caadam_nn::ParamLayout::flat("p", 2));
+    /// assert_eq!(store.tensor_grad("p"), Some(&[0.0, 0.0][..]));
+    /// ```
+    pub fn tensor_grad(&self, name: &str) -> Option<&[f32]> {
+        self.layout.find(name).map(|s| &self.grads[s.range()])
+    }
+
+    /// A copy of the values, for early stopping ("keep the best weights").
+    ///
+    /// ```
+    /// let mut store = caadam_nn::ParamStore::new(caadam_nn::ParamLayout::flat("p", 2));
+    /// let best = store.snapshot();
+    /// store.values_mut()[0] = 9.0;
+    /// store.restore(&best);
+    /// assert_eq!(store.values(), &[0.0, 0.0]);
+    /// ```
+    pub fn snapshot(&self) -> Vec<f32> {
+        self.values.clone()
+    }
+
+    /// Puts back values taken with [`ParamStore::snapshot`] (or any buffer of the right
+    /// length); the gradients are left alone.
+    ///
+    /// Panics if the length differs from the store's: a snapshot of another model is a
+    /// programming error.
+    ///
+    /// ```
+    /// let mut store = caadam_nn::ParamStore::new(caadam_nn::ParamLayout::flat("p", 1));
+    /// store.restore(&[2.5]);
+    /// assert_eq!(store.values(), &[2.5]);
+    /// ```
+    pub fn restore(&mut self, snapshot: &[f32]) {
+        assert_eq!(
+            snapshot.len(),
+            self.values.len(),
+            "ParamStore::restore: snapshot of {} values for a store of {}",
+            snapshot.len(),
+            self.values.len()
+        );
+        self.values.copy_from_slice(snapshot);
+    }
+
+    /// Pushes tensor `segment` of the layout onto the tape as a parameter leaf, with the
+    /// segment index as its slot; what every layer's `forward` does.
+    ///
+    /// The tape copies the values into one of its pooled buffers (no allocation in steady
+    /// state); that copy is the only cost of keeping the parameters in the store.
+    ///
+    /// ```
+    /// use caadam_autograd::Tape;
+    /// let store = caadam_nn::ParamStore::from_values(caadam_nn::ParamLayout::flat("p", 2), vec![1.0, 2.0]).unwrap();
+    /// let mut tape = Tape::new();
+    /// let p = store.bind(&mut tape, 0);
+    /// assert_eq!(tape.value(p).data(), &[1.0, 2.0]);
+    /// ```
+    pub fn bind(&self, tape: &mut Tape, segment: usize) -> Var {
+        let seg = &self.layout.segments()[segment];
+        tape.param(&self.values[seg.range()], &seg.shape, segment)
+    }
+
+    /// Adds the tape's parameter gradients into the flat gradients, by slot (the slot of a
+    /// leaf made by [`ParamStore::bind`] is its segment index). Call after `tape.backward`.
+    ///
+    /// Adding rather than overwriting lets several backward passes (gradient accumulation
+    /// over micro-batches, or a parameter used twice) sum up, as PyTorch's `.grad` does.
+    ///
+    /// Panics if a slot is not a segment of this layout or a gradient has the wrong length.
+    ///
+    /// ```
+    /// use caadam_autograd::Tape;
+    /// use caadam_nn::{ParamLayout, ParamStore};
+    /// let mut store = ParamStore::from_values(ParamLayout::flat("p", 2), vec![1.0, 2.0]).unwrap();
+    /// let mut tape = Tape::new();
+    /// let p = store.bind(&mut tape, 0);
+    /// let loss = tape.sum(p); // d loss / d p = 1
+    /// tape.backward(loss);
+    /// store.accumulate_grads(&tape);
+    /// store.accumulate_grads(&tape);
+    /// assert_eq!(store.grads(), &[2.0, 2.0]);
+    /// ```
+    pub fn accumulate_grads(&mut self, tape: &Tape) {
+        let segments = self.layout.segments();
+        for (slot, grad) in tape.param_grads() {
+            let seg = segments.get(slot).unwrap_or_else(|| {
+                panic!(
+                    "ParamStore::accumulate_grads: slot {slot} is not one of the {} segments",
+                    segments.len()
+                )
+            });
+            let g = grad.data();
+            assert_eq!(
+                g.len(),
+                seg.len(),
+                "ParamStore::accumulate_grads: gradient of `{}` has {} elements, expected {}",
+                seg.name,
+                g.len(),
+                seg.len()
+            );
+            for (acc, &x) in self.grads[seg.range()].iter_mut().zip(g) {
+                *acc += x;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{LayerInfo, ParamKind};
+
+    fn two_tensor_store() -> ParamStore {
+        let mut layout = ParamLayout::new();
+        let info = LayerInfo::new(2, 3, 0);
+        layout.push("layers.0.weight", &[2, 3], ParamKind::Weight, info);
+        layout.push("layers.0.bias", &[3], ParamKind::Bias, info);
+        ParamStore::from_values(layout, (0..9).map(|i| i as f32).collect()).unwrap()
+    }
+
+    #[test]
+    fn tensors_are_views_of_the_flat_buffer() {
+        let mut store = two_tensor_store();
+        assert_eq!(store.tensor("layers.0.bias"), Some(&[6.0, 7.0, 8.0][..]));
+        store.tensor_mut("layers.0.weight").unwrap()[5] = -1.0;
+        assert_eq!(store.values()[5], -1.0);
+    }
+
+    #[test]
+    fn accumulate_adds_by_slot_and_zero_clears() {
+        let mut store = two_tensor_store();
+        let mut tape = Tape::new();
+        let w = store.bind(&mut tape, 0);
+        let b = store.bind(&mut tape, 1);
+        // loss = sum(w) + 2 sum(b): gradients 1 for w, 2 for b.
+        let sw = tape.sum(w);
+        let sb = tape.sum(b);
+        let sb2 = tape.mul_scalar(sb, 2.0);
+        let loss = tape.add(sw, sb2);
+        tape.backward(loss);
+        store.accumulate_grads(&tape);
+        assert_eq!(
+            store.grads(),
+            &[1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 2.0]
+        );
+        assert_eq!(
+            store.tensor_grad("layers.0.bias"),
+            Some(&[2.0, 2.0, 2.0][..])
+        );
+        store.zero_grads();
+        assert!(store.grads().iter().all(|&g| g == 0.0));
+    }
+
+    #[test]
+    fn from_values_checks_length() {
+        let err = ParamStore::from_values(ParamLayout::flat("p", 3), vec![0.0; 4]).unwrap_err();
+        assert!(matches!(
+            err,
+            NnError::LengthMismatch {
+                expected: 3,
+                len: 4
+            }
+        ));
+    }
+
+    #[test]
+    #[should_panic(expected = "snapshot of 2 values for a store of 3")]
+    fn restore_rejects_another_models_snapshot() {
+        ParamStore::new(ParamLayout::flat("p", 3)).restore(&[0.0, 0.0]);
+    }
+}
