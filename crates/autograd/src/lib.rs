@@ -1,1 +1,83 @@
-//! caadam-autograd (being filled)
+//! # caadam-autograd
+//!
+//! A small tape-based reverse-mode automatic differentiation engine over `f32` tensors,
+//! written to be read.
+//!
+//! - [`Tensor`]: a contiguous row-major `f32` buffer and a shape.
+//! - [`Tape`]: records every op as a node in an append-only list. A [`Var`] is a copyable
+//!   index into it. Because a node only refers to earlier nodes, push order is topological
+//!   and [`Tape::backward`] is one reverse scan.
+//! - Ops (methods of `Tape`): `matmul`; `add`, `sub`, `mul`, `div` with NumPy broadcasting;
+//!   pointwise maps and activations; reductions; reshape/transpose/concat; softmax and
+//!   log_softmax; the losses `mse`, `mae`, `huber`, `bce_with_logits`, `cross_entropy`.
+//!   Each op's forward and backward rule sit side by side in `src/ops/`, and backward
+//!   dispatches through one exhaustive `match` (`src/op.rs`), so an op without a backward
+//!   rule does not compile.
+//! - [`gradcheck`]: compares backward against central differences; the test suite runs it
+//!   on every op.
+//!
+//! ## Training a linear model
+//!
+//! ```
+//! use caadam_autograd::Tape;
+//!
+//! // fit y = 2x + 1 with plain gradient descent
+//! let xs = [0.0, 1.0, 2.0, 3.0];
+//! let ys = [1.0, 3.0, 5.0, 7.0];
+//! let (mut w, mut b) = (vec![0.0f32], vec![0.0f32]);
+//! let mut tape = Tape::new();
+//! for _step in 0..500 {
+//!     let x = tape.input_from(&xs, &[4, 1]);
+//!     let y = tape.input_from(&ys, &[4, 1]);
+//!     let wv = tape.param(&w, &[1, 1], 0);
+//!     let bv = tape.param(&b, &[1], 1);
+//!     let xw = tape.matmul(x, wv);
+//!     let pred = tape.add(xw, bv); // [4,1] + [1] broadcasts
+//!     let loss = tape.mse(pred, y);
+//!     tape.backward(loss);
+//!     for (slot, g) in tape.param_grads() {
+//!         let p = if slot == 0 { &mut w } else { &mut b };
+//!         p[0] -= 0.1 * g.data()[0];
+//!     }
+//!     tape.clear(); // keeps every buffer for the next step
+//! }
+//! assert!((w[0] - 2.0).abs() < 1e-3 && (b[0] - 1.0).abs() < 1e-3);
+//! ```
+//!
+//! ## Rules worth knowing
+//!
+//! - **One backward per step.** A second [`Tape::backward`] before [`Tape::clear`] panics
+//!   rather than silently adding a second set of gradients to the first.
+//! - **Misuse panics with the op's name and the shapes involved**: shape mismatches, the
+//!   backward of a non-scalar, a [`Var`] from another tape (or from before `clear`).
+//! - **Allocation.** Node values and gradients come from a buffer pool that `clear` refills,
+//!   and the node list keeps its capacity, so a warm step of the same shapes makes no
+//!   allocation of its own. The one exception is matrixmultiply's `sgemm`, which allocates
+//!   (and frees) a packing buffer per call; `tests/allocations.rs` checks that these are the
+//!   only allocations.
+//! - **Threads and determinism.** Elementwise work on buffers of at least
+//!   [`PAR_THRESHOLD`] elements runs on rayon; smaller ones on the calling thread. Full
+//!   reductions (sum, mean, losses) sum fixed [`CHUNK`]-sized pieces in `f64` and combine
+//!   them in order; axis reductions and broadcast gradients are summed on one thread in index
+//!   order. So results are bit-identical for any rayon pool size. matrixmultiply is used
+//!   without its `threading` feature (keep it that way), so matmul is single-threaded and
+//!   deterministic too. (Bit-identity holds across thread counts on one machine; a CPU with
+//!   other SIMD features may select another sgemm kernel, and libm may differ across
+//!   platforms.)
+
+mod erf;
+mod gradcheck;
+mod op;
+mod ops;
+mod parallel;
+mod pool;
+mod shape;
+mod tape;
+mod tensor;
+
+pub use erf::erf;
+pub use gradcheck::{gradcheck, GradcheckError, GradcheckOptions};
+pub use parallel::{CHUNK, PAR_THRESHOLD};
+pub use shape::MAX_RANK;
+pub use tape::{Tape, Var};
+pub use tensor::Tensor;

@@ -1,0 +1,113 @@
+//! Benchmarks of the autograd engine.
+//!
+//! - `matmul/MxKxN`: one forward matmul on the tape (sgemm plus node bookkeeping).
+//!   Throughput is reported as "elements" = 2*M*K*N, i.e. floating-point operations, so
+//!   criterion's "Gelem/s" reads as GFLOP/s.
+//! - `mlp_fwd_bwd/batch`: forward and backward of an 8-64-64-1 ReLU MLP with MSE loss, built
+//!   directly from tape ops, including `clear` (a full warm training step minus the update).
+//!
+//! Run: `cargo bench --bench autograd` (add `-- --quick` for a fast pass).
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use caadam_autograd::{Tape, Tensor};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+fn matmul(c: &mut Criterion) {
+    let mut group = c.benchmark_group("matmul");
+    group
+        .measurement_time(Duration::from_secs(2))
+        .warm_up_time(Duration::from_millis(500));
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    for (m, k, n) in [
+        (32, 8, 64),
+        (128, 64, 64),
+        (128, 1024, 256),
+        (512, 512, 512),
+    ] {
+        let a = Tensor::uniform(&[m, k], -1.0, 1.0, &mut rng);
+        let b = Tensor::uniform(&[k, n], -1.0, 1.0, &mut rng);
+        // "elements" here are flops: one multiply and one add per (i, l, j)
+        group.throughput(Throughput::Elements((2 * m * k * n) as u64));
+        let id = BenchmarkId::from_parameter(format!("{m}x{k}x{n}"));
+        let mut tape = Tape::inference();
+        group.bench_function(id, |bench| {
+            bench.iter(|| {
+                let x = tape.input_from(a.data(), a.shape());
+                let w = tape.input_from(b.data(), b.shape());
+                let y = tape.matmul(x, w);
+                black_box(tape.value(y).data()[0]);
+                tape.clear();
+            })
+        });
+    }
+    group.finish();
+}
+
+/// Parameters of an 8-64-64-1 MLP (Glorot-uniform-like weights, zero biases).
+struct Mlp {
+    layers: Vec<(Tensor, Tensor)>,
+}
+
+impl Mlp {
+    fn new(sizes: &[usize], rng: &mut ChaCha8Rng) -> Mlp {
+        let layers = sizes
+            .windows(2)
+            .map(|w| {
+                let limit = (6.0 / (w[0] + w[1]) as f32).sqrt();
+                (
+                    Tensor::uniform(&[w[0], w[1]], -limit, limit, rng),
+                    Tensor::zeros(&[w[1]]),
+                )
+            })
+            .collect();
+        Mlp { layers }
+    }
+
+    /// Forward, MSE, backward, read the gradients, clear.
+    fn step(&self, tape: &mut Tape, x: &Tensor, y: &Tensor) -> f32 {
+        let mut h = tape.input_from(x.data(), x.shape());
+        let target = tape.input_from(y.data(), y.shape());
+        let last = self.layers.len() - 1;
+        for (i, (w, b)) in self.layers.iter().enumerate() {
+            let w = tape.param(w.data(), w.shape(), 2 * i);
+            let b = tape.param(b.data(), b.shape(), 2 * i + 1);
+            let z = tape.matmul(h, w);
+            let z = tape.add(z, b);
+            h = if i < last { tape.relu(z) } else { z };
+        }
+        let loss = tape.mse(h, target);
+        tape.backward(loss);
+        let mut checksum = tape.value(loss).item();
+        for (_, g) in tape.param_grads() {
+            checksum += g.data()[0];
+        }
+        tape.clear();
+        checksum
+    }
+}
+
+fn mlp_fwd_bwd(c: &mut Criterion) {
+    let mut group = c.benchmark_group("mlp_fwd_bwd");
+    group
+        .measurement_time(Duration::from_secs(2))
+        .warm_up_time(Duration::from_millis(500));
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let mlp = Mlp::new(&[8, 64, 64, 1], &mut rng);
+    for batch in [32, 128] {
+        let x = Tensor::normal(&[batch, 8], 0.0, 1.0, &mut rng);
+        let y = Tensor::normal(&[batch, 1], 0.0, 1.0, &mut rng);
+        let mut tape = Tape::new();
+        group.throughput(Throughput::Elements(batch as u64)); // samples
+        group.bench_function(BenchmarkId::from_parameter(batch), |bench| {
+            bench.iter(|| black_box(mlp.step(&mut tape, &x, &y)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, matmul, mlp_fwd_bwd);
+criterion_main!(benches);

@@ -1,0 +1,73 @@
+//! A pool of `f32` buffers reused across training steps.
+//!
+//! Every node value and every gradient the tape creates comes from here, and `Tape::clear`
+//! gives them back. After one warm-up step the pool holds a buffer for each request of the
+//! next step, so steady-state training does not call the allocator.
+
+/// Free buffers, kept sorted by capacity so a request takes the smallest one that fits.
+#[derive(Default)]
+pub(crate) struct BufferPool {
+    free: Vec<Vec<f32>>,
+}
+
+impl BufferPool {
+    /// A buffer of length `len`, every element `0.0`.
+    pub(crate) fn zeros(&mut self, len: usize) -> Vec<f32> {
+        let mut buf = self.empty(len);
+        buf.resize(len, 0.0);
+        buf
+    }
+
+    /// A buffer holding a copy of `src`.
+    pub(crate) fn copy_of(&mut self, src: &[f32]) -> Vec<f32> {
+        let mut buf = self.empty(src.len());
+        buf.extend_from_slice(src);
+        buf
+    }
+
+    /// An empty buffer with capacity for at least `len` elements (to be filled with `extend`).
+    pub(crate) fn empty(&mut self, len: usize) -> Vec<f32> {
+        // best fit: the first buffer (in capacity order) that is large enough
+        let at = self.free.partition_point(|b| b.capacity() < len);
+        if at < self.free.len() {
+            let mut buf = self.free.remove(at);
+            buf.clear();
+            buf
+        } else {
+            Vec::with_capacity(len)
+        }
+    }
+
+    /// Returns a buffer to the pool (zero-capacity buffers are simply dropped).
+    pub(crate) fn give(&mut self, buf: Vec<f32>) {
+        if buf.capacity() == 0 {
+            return;
+        }
+        let at = self.free.partition_point(|b| b.capacity() < buf.capacity());
+        self.free.insert(at, buf);
+    }
+
+    #[cfg(test)]
+    pub(crate) fn free_count(&self) -> usize {
+        self.free.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reuses_the_smallest_buffer_that_fits() {
+        let mut pool = BufferPool::default();
+        pool.give(Vec::with_capacity(100));
+        pool.give(Vec::with_capacity(10));
+        let b = pool.zeros(8);
+        assert_eq!(b.len(), 8);
+        assert_eq!(b.capacity(), 10);
+        assert_eq!(pool.free_count(), 1);
+        let c = pool.zeros(50);
+        assert!(c.capacity() >= 100);
+        assert_eq!(pool.free_count(), 0);
+    }
+}

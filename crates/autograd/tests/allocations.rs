@@ -1,0 +1,178 @@
+//! A warm training step allocates nothing of its own.
+//!
+//! A counting global allocator counts the allocations made by this thread while a step
+//! runs. matrixmultiply's sgemm allocates (and frees) one packing buffer per call, which the
+//! tape cannot avoid, so the MLP step is expected to allocate exactly once per sgemm call;
+//! a step without matmul is expected to allocate nothing at all.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use caadam_autograd::Tape;
+
+struct Counting;
+
+thread_local! {
+    static ENABLED: Cell<bool> = const { Cell::new(false) };
+    static COUNT: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards to the system allocator; only bumps a thread-local counter besides.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count();
+        System.alloc(layout)
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count();
+        System.alloc_zeroed(layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count();
+        System.realloc(ptr, layout, new_size)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+}
+
+fn count() {
+    // try_with: the thread-locals may already be gone while a thread shuts down
+    let _ = ENABLED.try_with(|on| {
+        if on.get() {
+            let _ = COUNT.try_with(|c| c.set(c.get() + 1));
+        }
+    });
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations made by this thread while running `f`.
+fn allocations_during(f: impl FnOnce()) -> usize {
+    COUNT.with(|c| c.set(0));
+    ENABLED.with(|on| on.set(true));
+    f();
+    ENABLED.with(|on| on.set(false));
+    COUNT.with(|c| c.get())
+}
+
+struct Batch {
+    x: Vec<f32>,
+    y: Vec<f32>,
+    w1: Vec<f32>,
+    b1: Vec<f32>,
+    w2: Vec<f32>,
+    b2: Vec<f32>,
+}
+
+const N: usize = 32;
+const D: usize = 8;
+const H: usize = 64;
+
+fn batch() -> Batch {
+    let wave = |len: usize, k: f32| {
+        (0..len)
+            .map(|i| ((i as f32) * k).sin() * 0.3)
+            .collect::<Vec<f32>>()
+    };
+    Batch {
+        x: wave(N * D, 0.7),
+        y: wave(N, 1.3),
+        w1: wave(D * H, 0.11),
+        b1: wave(H, 0.5),
+        w2: wave(H, 0.23),
+        b2: vec![0.1],
+    }
+}
+
+/// One MLP step: matmul, add bias, relu, matmul, add bias, mse, backward, read grads, clear.
+/// Returns the number of sgemm calls it makes.
+fn mlp_step(tape: &mut Tape, b: &Batch, sink: &mut f32) -> usize {
+    let x = tape.input_from(&b.x, &[N, D]);
+    let y = tape.input_from(&b.y, &[N, 1]);
+    let w1 = tape.param(&b.w1, &[D, H], 0);
+    let b1 = tape.param(&b.b1, &[H], 1);
+    let w2 = tape.param(&b.w2, &[H, 1], 2);
+    let b2 = tape.param(&b.b2, &[1], 3);
+    let h = tape.matmul(x, w1);
+    let h = tape.add(h, b1);
+    let h = tape.relu(h);
+    let o = tape.matmul(h, w2);
+    let o = tape.add(o, b2);
+    let loss = tape.mse(o, y);
+    tape.backward(loss);
+    for (_, g) in tape.param_grads() {
+        *sink += g.data()[0];
+    }
+    tape.clear();
+    // forward: 2; backward: dW1 (x needs no gradient), dH and dW2
+    5
+}
+
+/// The same kind of step without matmul (elementwise weights, axis sum).
+fn elementwise_step(tape: &mut Tape, b: &Batch, sink: &mut f32) {
+    let x = tape.input_from(&b.x, &[N, D]);
+    let y = tape.input_from(&b.y, &[N, 1]);
+    let w = tape.param(&b.w1[..D], &[D], 0);
+    let bias = tape.param(&b.b2, &[1], 1);
+    let h = tape.mul(x, w);
+    let h = tape.tanh(h);
+    let o = tape.sum_axis(h, 1, true);
+    let o = tape.add(o, bias);
+    let loss = tape.mse(o, y);
+    tape.backward(loss);
+    for (_, g) in tape.param_grads() {
+        *sink += g.data()[0];
+    }
+    tape.clear();
+}
+
+#[test]
+fn warm_steps_allocate_only_inside_sgemm() {
+    let b = batch();
+    let mut sink = 0.0;
+
+    // allocations made by one sgemm call on its own (one packing buffer)
+    let (a, w) = (vec![1.0f32; N * D], vec![1.0f32; D * H]);
+    let mut c = vec![0.0f32; N * H];
+    let per_sgemm = allocations_during(|| unsafe {
+        matrixmultiply::sgemm(
+            N,
+            D,
+            H,
+            1.0,
+            a.as_ptr(),
+            D as isize,
+            1,
+            w.as_ptr(),
+            H as isize,
+            1,
+            0.0,
+            c.as_mut_ptr(),
+            H as isize,
+            1,
+        );
+    });
+    assert_eq!(per_sgemm, 1);
+
+    let mut tape = Tape::new();
+    for _ in 0..2 {
+        mlp_step(&mut tape, &b, &mut sink); // warm up: fill the pool, grow the node list
+    }
+    let mut calls = 0;
+    let allocs = allocations_during(|| calls = mlp_step(&mut tape, &b, &mut sink));
+    assert_eq!(
+        allocs,
+        calls * per_sgemm,
+        "a warm MLP step must allocate only inside sgemm"
+    );
+
+    let mut tape = Tape::new();
+    for _ in 0..2 {
+        elementwise_step(&mut tape, &b, &mut sink);
+    }
+    let allocs = allocations_during(|| elementwise_step(&mut tape, &b, &mut sink));
+    assert_eq!(allocs, 0, "a warm step without matmul must not allocate");
+    assert!(sink.is_finite());
+}
