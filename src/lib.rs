@@ -6,5 +6,9 @@ pub use caadam_data as data;
 pub use caadam_nn as nn;
 pub use caadam_optim as optim;
 
+pub mod experiment;
 pub mod stats;
 pub mod train;
+
+mod error;
+pub use error::Error;
