@@ -1,1 +1,59 @@
-//! caadam-optim (being filled)
+//! caadam-optim: optimizers over flat parameter buffers — the torch.optim zoo and CaAdam
+//! (Genet & Inzirillo, arXiv 2410.24216) — with learning-rate schedules, gradient clipping
+//! and resumable state.
+//!
+//! Every optimizer is built from its config and the model's [`caadam_nn::ParamLayout`],
+//! and steps the flat buffers in place:
+//!
+//! ```
+//! use caadam_nn::ParamLayout;
+//! use caadam_optim::{Adam, AdamConfig, Optimizer};
+//! let layout = ParamLayout::flat("w", 3);
+//! let mut adam = Adam::new(AdamConfig { lr: 0.01, ..Default::default() }, &layout).unwrap();
+//! let mut params = vec![1.0f32, 2.0, 3.0];
+//! let grads = vec![0.5f32, -0.5, 0.0];
+//! adam.step(&mut params, &grads).unwrap();
+//! assert!(params[0] < 1.0 && params[1] > 2.0 && params[2] == 3.0);
+//! ```
+//!
+//! Numerics: per-element arithmetic is f32; hyperparameters and scalar factors (bias
+//! corrections, step sizes, CaAdam's S) are f64, rounded once. Results are bit-identical
+//! for any rayon thread count.
+
+#![warn(missing_docs)]
+
+mod adadelta;
+mod adagrad;
+mod adam;
+mod adamax;
+mod adamw;
+pub mod caadam;
+pub mod clip;
+mod config;
+mod error;
+pub mod momentum;
+mod nadam;
+mod optimizer;
+pub mod parallel;
+mod radam;
+mod rmsprop;
+pub mod schedule;
+mod sgd;
+mod state;
+pub mod weight_decay;
+
+pub use adadelta::{Adadelta, AdadeltaConfig};
+pub use adagrad::{Adagrad, AdagradConfig};
+pub use adam::{Adam, AdamConfig, EpsilonForm};
+pub use adamax::{Adamax, AdamaxConfig};
+pub use adamw::{AdamW, AdamWConfig};
+pub use caadam::{CaAdam, CaAdamConfig, Mode, Strategy};
+pub use config::OptimizerConfig;
+pub use error::OptimError;
+pub use nadam::{NAdam, NAdamConfig};
+pub use optimizer::{check_step, Optimizer};
+pub use radam::{RAdam, RAdamConfig};
+pub use rmsprop::{RmsProp, RmsPropConfig};
+pub use schedule::{LrSchedule, PlateauConfig, PlateauMode, ReduceOnPlateau, ScheduleState};
+pub use sgd::{Sgd, SgdConfig};
+pub use state::{OptimizerState, ParamState, STATE_VERSION};

@@ -1,0 +1,237 @@
+//! NAdam (torch.optim.NAdam): Adam with Nesterov momentum and momentum decay.
+
+use caadam_nn::ParamLayout;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ensure;
+use crate::optimizer::bias_correction;
+use crate::parallel::{for_each_chunk, Lanes};
+use crate::{check_step, weight_decay, OptimError, Optimizer, OptimizerState};
+
+/// NAdam's hyperparameters; defaults are torch.optim.NAdam's.
+///
+/// Update (torch): `mu_t = b1*(1 - 0.5*0.96^(t*psi))` with `psi = momentum_decay`,
+/// `P_t = prod mu_1..mu_t`; `m, v` as Adam; `d = sqrt(v/(1-b2^t)) + eps`;
+/// `theta -= lr*(1-mu_t)/(1-P_t) * g/d + lr*mu_{t+1}/(1-P_t*mu_{t+1}) * m/d`.
+///
+/// ```
+/// let c = caadam_optim::NAdamConfig::default();
+/// assert_eq!((c.lr, c.betas, c.eps, c.weight_decay, c.momentum_decay), (2e-3, (0.9, 0.999), 1e-8, 0.0, 4e-3));
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NAdamConfig {
+    /// Learning rate.
+    pub lr: f64,
+    /// `(beta1, beta2)`.
+    pub betas: (f64, f64),
+    /// Added to the denominator.
+    pub eps: f64,
+    /// L2 penalty.
+    pub weight_decay: f64,
+    /// Momentum decay `psi`.
+    pub momentum_decay: f64,
+}
+
+impl Default for NAdamConfig {
+    fn default() -> Self {
+        Self {
+            lr: 2e-3,
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+            weight_decay: 0.0,
+            momentum_decay: 4e-3,
+        }
+    }
+}
+
+/// torch.optim.NAdam over a flat buffer.
+///
+/// ```
+/// use caadam_nn::ParamLayout;
+/// use caadam_optim::{NAdam, NAdamConfig, Optimizer};
+/// let mut opt = NAdam::new(NAdamConfig { lr: 0.1, ..Default::default() }, &ParamLayout::flat("w", 1)).unwrap();
+/// let mut w = [0.0f32];
+/// opt.step(&mut w, &[1.0]).unwrap();
+/// assert!(w[0] < 0.0 && w[0] > -0.2);
+/// ```
+#[derive(Clone, Debug)]
+pub struct NAdam {
+    config: NAdamConfig,
+    layout: ParamLayout,
+    lr: f64,
+    step: u64,
+    mu_product: f64,
+    m: Vec<f32>,
+    v: Vec<f32>,
+}
+
+impl NAdam {
+    /// Builds NAdam for `layout`.
+    ///
+    /// ```
+    /// use caadam_optim::{NAdam, NAdamConfig};
+    /// let layout = caadam_nn::ParamLayout::flat("w", 1);
+    /// assert!(NAdam::new(NAdamConfig { momentum_decay: -1.0, ..Default::default() }, &layout).is_err());
+    /// ```
+    pub fn new(config: NAdamConfig, layout: &ParamLayout) -> Result<Self, OptimError> {
+        let c = &config;
+        ensure(c.lr >= 0.0, "nadam", || format!("lr {} < 0", c.lr))?;
+        ensure(
+            (0.0..1.0).contains(&c.betas.0) && (0.0..1.0).contains(&c.betas.1),
+            "nadam",
+            || format!("betas {:?} not in [0, 1)", c.betas),
+        )?;
+        ensure(c.eps >= 0.0, "nadam", || format!("eps {} < 0", c.eps))?;
+        ensure(c.weight_decay >= 0.0, "nadam", || {
+            format!("weight_decay {} < 0", c.weight_decay)
+        })?;
+        ensure(c.momentum_decay >= 0.0, "nadam", || {
+            format!("momentum_decay {} < 0", c.momentum_decay)
+        })?;
+        let n = layout.len();
+        Ok(Self {
+            lr: c.lr,
+            config,
+            layout: layout.clone(),
+            step: 0,
+            mu_product: 1.0,
+            m: vec![0.0; n],
+            v: vec![0.0; n],
+        })
+    }
+}
+
+/// The scalars of one NAdam step.
+#[derive(Clone, Copy)]
+struct Consts {
+    one_minus_b1: f32,
+    b2: f32,
+    one_minus_b2: f32,
+    bc2: f32,
+    wd: f32,
+    eps: f32,
+    coef_g: f32,
+    coef_m: f32,
+}
+
+// The loop sits in its own function so that slices and scalars arrive as arguments (known
+// not to alias), which lets the compiler keep the scalars in registers and vectorize it.
+#[inline(never)]
+fn kernel(params: &mut [f32], grads: &[f32], m: &mut [f32], v: &mut [f32], k: Consts) {
+    for (((p, &g), m), v) in params
+        .iter_mut()
+        .zip(grads)
+        .zip(m.iter_mut())
+        .zip(v.iter_mut())
+    {
+        let g = weight_decay::l2(g, *p, k.wd);
+        *m += k.one_minus_b1 * (g - *m);
+        *v = k.b2 * *v + k.one_minus_b2 * (g * g);
+        let d = (*v / k.bc2).sqrt() + k.eps;
+        *p -= k.coef_g * (g / d);
+        *p -= k.coef_m * (*m / d);
+    }
+}
+
+impl Optimizer for NAdam {
+    fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<(), OptimError> {
+        check_step(&self.layout, params, grads)?;
+        let c = &self.config;
+        let (b1, b2) = c.betas;
+        let t = self.step + 1;
+        let mu_at = |t: u64| b1 * (1.0 - 0.5 * 0.96f64.powf(t as f64 * c.momentum_decay));
+        let (mu, mu_next) = (mu_at(t), mu_at(t + 1));
+        let mu_product = self.mu_product * mu;
+        let coef_g = (self.lr * (1.0 - mu) / (1.0 - mu_product)) as f32;
+        let coef_m = (self.lr * mu_next / (1.0 - mu_product * mu_next)) as f32;
+        let bc2 = bias_correction(b2, t) as f32;
+        let (one_minus_b1, b2f, one_minus_b2) = ((1.0 - b1) as f32, b2 as f32, (1.0 - b2) as f32);
+        let (wd, eps) = (c.weight_decay as f32, c.eps as f32);
+        let k = Consts {
+            one_minus_b1,
+            b2: b2f,
+            one_minus_b2,
+            bc2,
+            wd,
+            eps,
+            coef_g,
+            coef_m,
+        };
+        for_each_chunk(
+            Lanes::new(params, grads, [&mut self.m, &mut self.v]),
+            &|l: Lanes<'_, 2>| {
+                let [m, v] = l.state;
+                kernel(l.params, l.grads, m, v, k);
+            },
+        );
+        self.step = t;
+        self.mu_product = mu_product;
+        Ok(())
+    }
+
+    fn learning_rate(&self) -> f32 {
+        self.lr as f32
+    }
+
+    fn set_learning_rate(&mut self, lr: f32) {
+        self.lr = lr as f64;
+    }
+
+    fn name(&self) -> &str {
+        "nadam"
+    }
+
+    fn steps(&self) -> u64 {
+        self.step
+    }
+
+    fn state(&self) -> OptimizerState {
+        let buffers: [(&str, &[f32]); 2] = [("exp_avg", &self.m), ("exp_avg_sq", &self.v)];
+        OptimizerState::capture(
+            "nadam",
+            self.step,
+            self.lr,
+            &self.layout,
+            &buffers,
+            vec![("mu_product".into(), self.mu_product)],
+        )
+    }
+
+    fn load_state(&mut self, state: &OptimizerState) -> Result<(), OptimError> {
+        state.validate("nadam", &self.layout, &["exp_avg", "exp_avg_sq"])?;
+        let mu_product = state.scalar("mu_product")?;
+        state.restore_buffer(0, &self.layout, &mut self.m);
+        state.restore_buffer(1, &self.layout, &mut self.v);
+        self.mu_product = mu_product;
+        self.step = state.step;
+        self.lr = state.learning_rate;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_step_by_hand() {
+        // t = 1, g = 1, eps = 0: m = 0.1, v = 0.001, d = sqrt(0.001/0.001) = 1.
+        let c = NAdamConfig {
+            lr: 1.0,
+            eps: 0.0,
+            ..Default::default()
+        };
+        let mut opt = NAdam::new(c, &ParamLayout::flat("w", 1)).unwrap();
+        let mut w = [0.0f32];
+        opt.step(&mut w, &[1.0]).unwrap();
+        let mu1 = 0.9 * (1.0 - 0.5 * 0.96f64.powf(0.004));
+        let mu2 = 0.9 * (1.0 - 0.5 * 0.96f64.powf(0.008));
+        let expected = -(1.0 - mu1) / (1.0 - mu1) - mu2 / (1.0 - mu1 * mu2) * 0.1;
+        assert!(
+            (w[0] as f64 - expected).abs() < 1e-6,
+            "{} vs {expected}",
+            w[0]
+        );
+    }
+}

@@ -1,0 +1,102 @@
+//! The interface every optimizer implements, and the checks every step starts with.
+
+use caadam_nn::ParamLayout;
+
+use crate::{parallel, OptimError, OptimizerState};
+
+/// An optimizer over the flat parameter and gradient buffers of a
+/// [`caadam_nn::ParamLayout`].
+///
+/// Every optimizer is built from its config and the layout (`Adam::new(config, &layout)`),
+/// steps with `step(params, grads)` and saves/restores its state as an [`OptimizerState`].
+///
+/// Non-finite gradients: `step` scans the gradients first and refuses the step with
+/// [`OptimError::NonFiniteGradient`] naming the first tensor holding a NaN or an infinity;
+/// the parameters and the optimizer state (step count included) are then left untouched,
+/// so the caller may skip the batch, lower the learning rate, or stop.
+///
+/// ```
+/// use caadam_nn::ParamLayout;
+/// use caadam_optim::{Optimizer, OptimizerConfig};
+/// let layout = ParamLayout::flat("w", 2);
+/// let mut opt: Box<dyn Optimizer> = OptimizerConfig::default_for("sgd").unwrap()
+///     .with_learning_rate(0.5).build(&layout).unwrap();
+/// let mut w = [1.0f32, -1.0];
+/// opt.step(&mut w, &[1.0, 2.0]).unwrap();
+/// assert_eq!(w, [0.5, -2.0]);
+/// assert_eq!((opt.name(), opt.learning_rate(), opt.steps()), ("sgd", 0.5, 1));
+/// opt.set_learning_rate(0.25);
+/// assert_eq!(opt.learning_rate(), 0.25);
+/// ```
+pub trait Optimizer: Send {
+    /// One update of `params` from `grads` (both of the layout's length).
+    fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<(), OptimError>;
+    /// The learning rate used by the next step.
+    fn learning_rate(&self) -> f32;
+    /// Changes the learning rate (schedules call this).
+    fn set_learning_rate(&mut self, lr: f32);
+    /// The lower-case torch-style name: `sgd`, `adam`, `caadam`, ...
+    fn name(&self) -> &str;
+    /// Steps taken so far.
+    fn steps(&self) -> u64;
+    /// A snapshot of the state, keyed by parameter name.
+    fn state(&self) -> OptimizerState;
+    /// Restores a snapshot taken by the same kind of optimizer on the same layout; on error
+    /// nothing is changed.
+    fn load_state(&mut self, state: &OptimizerState) -> Result<(), OptimError>;
+
+    /// CaAdam's factor S per parametrized layer (for reports); `None` for every other
+    /// optimizer. Lets code that built the optimizer by name read the scales.
+    ///
+    /// ```
+    /// use caadam_nn::ParamLayout;
+    /// use caadam_optim::OptimizerConfig;
+    /// let layout = ParamLayout::flat("w", 2);
+    /// assert!(OptimizerConfig::default_for("adam").unwrap().build(&layout).unwrap().layer_scales().is_none());
+    /// assert_eq!(OptimizerConfig::default_for("caadam").unwrap().build(&layout).unwrap().layer_scales(), Some(&[1.0f32][..]));
+    /// ```
+    fn layer_scales(&self) -> Option<&[f32]> {
+        None
+    }
+}
+
+/// The checks every step starts with: buffer lengths, then finite gradients.
+///
+/// ```
+/// use caadam_nn::ParamLayout;
+/// use caadam_optim::{check_step, OptimError};
+/// let layout = ParamLayout::flat("w", 2);
+/// assert!(check_step(&layout, &[0.0; 2], &[1.0, 2.0]).is_ok());
+/// assert!(matches!(check_step(&layout, &[0.0; 2], &[1.0]), Err(OptimError::LengthMismatch { .. })));
+/// assert!(matches!(check_step(&layout, &[0.0; 2], &[1.0, f32::INFINITY]),
+///     Err(OptimError::NonFiniteGradient { index: 1, .. })));
+/// ```
+pub fn check_step(layout: &ParamLayout, params: &[f32], grads: &[f32]) -> Result<(), OptimError> {
+    let expected = layout.len();
+    if params.len() != expected || grads.len() != expected {
+        return Err(OptimError::LengthMismatch {
+            expected,
+            params: params.len(),
+            grads: grads.len(),
+        });
+    }
+    if let Some(i) = parallel::first_non_finite(grads) {
+        let seg = layout
+            .segments()
+            .iter()
+            .find(|s| s.range().contains(&i))
+            .expect("a layout without gaps covers every index");
+        return Err(OptimError::NonFiniteGradient {
+            tensor: seg.name.clone(),
+            index: i - seg.offset,
+            value: grads[i],
+        });
+    }
+    Ok(())
+}
+
+/// Bias-correction factor `1 - beta^t`, in f64 so that it stays exact to the last f32 bit
+/// even when it is tiny (t = 1, beta = 0.999).
+pub(crate) fn bias_correction(beta: f64, t: u64) -> f64 {
+    1.0 - beta.powi(t.min(i32::MAX as u64) as i32)
+}

@@ -1,0 +1,223 @@
+//! Running element-wise updates over the flat buffers, in parallel above a size threshold.
+//!
+//! The buffers are cut at fixed multiples of [`CHUNK`]; each chunk is updated by one call of
+//! the kernel. Updates are element-wise, so the result of an element never depends on which
+//! chunk or thread computed it; reductions (the global gradient norm) sum each chunk
+//! separately and combine the partial sums in chunk order, so they do not depend on the
+//! thread count either.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rayon::prelude::*;
+
+/// Elements per chunk: 16 Ki `f32` (64 KiB per buffer), large enough to amortise a rayon
+/// task, small enough to keep every core busy on a 1e5-parameter model.
+///
+/// ```
+/// assert_eq!(caadam_optim::parallel::CHUNK % 16, 0);
+/// ```
+pub const CHUNK: usize = 16 * 1024;
+
+/// Below this many parameters a step runs on the calling thread (the default of
+/// [`parallel_threshold`]).
+///
+/// Set from `benches/optim_step.rs` (group `threshold`: Adam forced serial vs forced
+/// parallel at 8Ki..256Ki parameters on a 2-thread pool). On the shared 2-core development
+/// machine (load average ~6) the two paths were within noise of each other from 32Ki to
+/// 256Ki (about 450 Melem/s each) and serial was ahead below that, so the threshold sits at
+/// 4 chunks, the smallest size where the parallel path was not slower. Re-measure on an
+/// idle many-core machine with `cargo bench --bench optim_step -- threshold`.
+///
+/// ```
+/// assert!(caadam_optim::parallel::PARALLEL_THRESHOLD >= caadam_optim::parallel::CHUNK);
+/// ```
+pub const PARALLEL_THRESHOLD: usize = 4 * CHUNK;
+
+static THRESHOLD: AtomicUsize = AtomicUsize::new(PARALLEL_THRESHOLD);
+
+/// The current size below which steps run on the calling thread.
+///
+/// ```
+/// assert_eq!(caadam_optim::parallel::parallel_threshold(), caadam_optim::parallel::PARALLEL_THRESHOLD);
+/// ```
+pub fn parallel_threshold() -> usize {
+    THRESHOLD.load(Ordering::Relaxed)
+}
+
+/// Changes the threshold for the whole process (the step benchmark uses it to find the
+/// crossover). Results are the same bits whatever the threshold: chunk boundaries and the
+/// order of partial sums do not depend on it.
+///
+/// ```
+/// use caadam_optim::parallel::{parallel_threshold, set_parallel_threshold, PARALLEL_THRESHOLD};
+/// set_parallel_threshold(PARALLEL_THRESHOLD);
+/// assert_eq!(parallel_threshold(), PARALLEL_THRESHOLD);
+/// ```
+pub fn set_parallel_threshold(elements: usize) {
+    THRESHOLD.store(elements, Ordering::Relaxed);
+}
+
+/// The parameters, gradients and `K` per-element state buffers of one contiguous range of
+/// the flat buffer, starting at element `offset`.
+pub(crate) struct Lanes<'a, const K: usize> {
+    /// Flat index of the first element.
+    pub offset: usize,
+    pub params: &'a mut [f32],
+    pub grads: &'a [f32],
+    pub state: [&'a mut [f32]; K],
+}
+
+impl<'a, const K: usize> Lanes<'a, K> {
+    /// Lanes over whole buffers; panics (a bug in the caller) if lengths differ.
+    pub fn new(params: &'a mut [f32], grads: &'a [f32], state: [&'a mut [f32]; K]) -> Self {
+        let n = params.len();
+        assert_eq!(grads.len(), n, "Lanes: gradient length");
+        for s in &state {
+            assert_eq!(s.len(), n, "Lanes: state buffer length");
+        }
+        Self {
+            offset: 0,
+            params,
+            grads,
+            state,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.params.len()
+    }
+
+    fn split_at(self, mid: usize) -> (Self, Self) {
+        let (p0, p1) = self.params.split_at_mut(mid);
+        let (g0, g1) = self.grads.split_at(mid);
+        let mut halves = self.state.map(|s| {
+            let (a, b) = s.split_at_mut(mid);
+            (Some(a), Some(b))
+        });
+        let s0 = std::array::from_fn(|i| halves[i].0.take().expect("split once"));
+        let s1 = std::array::from_fn(|i| halves[i].1.take().expect("split once"));
+        (
+            Self {
+                offset: self.offset,
+                params: p0,
+                grads: g0,
+                state: s0,
+            },
+            Self {
+                offset: self.offset + mid,
+                params: p1,
+                grads: g1,
+                state: s1,
+            },
+        )
+    }
+}
+
+/// Applies `kernel` to every chunk of `lanes`: on the calling thread when the buffers are
+/// shorter than [`parallel_threshold`], else on the current rayon pool.
+pub(crate) fn for_each_chunk<const K: usize, F>(lanes: Lanes<'_, K>, kernel: &F)
+where
+    F: Fn(Lanes<'_, K>) + Sync,
+{
+    if lanes.len() < parallel_threshold() {
+        kernel(lanes);
+    } else {
+        split_run(lanes, kernel);
+    }
+}
+
+fn split_run<const K: usize, F>(lanes: Lanes<'_, K>, kernel: &F)
+where
+    F: Fn(Lanes<'_, K>) + Sync,
+{
+    let chunks = lanes.len().div_ceil(CHUNK);
+    if chunks <= 1 {
+        kernel(lanes);
+        return;
+    }
+    // Split on a chunk boundary so every task sees whole chunks.
+    let (left, right) = lanes.split_at((chunks / 2) * CHUNK);
+    rayon::join(|| split_run(left, kernel), || split_run(right, kernel));
+}
+
+/// Index of the first NaN or infinite element of `values`, if any (the same answer on
+/// any number of threads).
+pub(crate) fn first_non_finite(values: &[f32]) -> Option<usize> {
+    // A whole-chunk test without early exit vectorizes; only the bad chunk is searched.
+    let all_finite = |c: &[f32]| c.iter().fold(true, |ok, x| ok & x.is_finite());
+    let chunk = if values.len() < parallel_threshold() {
+        values.chunks(CHUNK).position(|c| !all_finite(c))?
+    } else {
+        values
+            .par_chunks(CHUNK)
+            .position_first(|c| !all_finite(c))?
+    };
+    let start = chunk * CHUNK;
+    values[start..]
+        .iter()
+        .position(|x| !x.is_finite())
+        .map(|i| start + i)
+}
+
+/// `f(chunk)` for every [`CHUNK`]-sized piece of `values`, summed in chunk order.
+pub(crate) fn chunked_sum(values: &[f32], f: impl Fn(&[f32]) -> f64 + Sync) -> f64 {
+    if values.len() < parallel_threshold() {
+        return values.chunks(CHUNK).map(&f).fold(0.0, |a, b| a + b);
+    }
+    let partial: Vec<f64> = values.par_chunks(CHUNK).map(&f).collect();
+    partial.into_iter().fold(0.0, |a, b| a + b)
+}
+
+/// Applies `f` to every element, in parallel above the threshold.
+pub(crate) fn map_in_place(values: &mut [f32], f: impl Fn(f32) -> f32 + Sync) {
+    let apply = |c: &mut [f32]| c.iter_mut().for_each(|x| *x = f(*x));
+    if values.len() < parallel_threshold() {
+        apply(values);
+    } else {
+        values.par_chunks_mut(CHUNK).for_each(apply);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_cover_every_element_once_with_the_right_offset() {
+        let n = PARALLEL_THRESHOLD * 2 + 123;
+        let mut params = vec![0.0f32; n];
+        let grads: Vec<f32> = (0..n).map(|i| i as f32).collect();
+        let mut seen = vec![0.0f32; n];
+        for_each_chunk(Lanes::new(&mut params, &grads, [&mut seen]), &|l: Lanes<
+            '_,
+            1,
+        >| {
+            assert!(l.offset % CHUNK == 0);
+            let [s] = l.state;
+            for (i, (p, g)) in l.params.iter_mut().zip(l.grads).enumerate() {
+                *p += 1.0;
+                s[i] = (l.offset + i) as f32 - g;
+            }
+        });
+        assert!(params.iter().all(|&p| p == 1.0));
+        assert!(seen.iter().all(|&s| s == 0.0));
+    }
+
+    #[test]
+    fn first_non_finite_finds_the_first_on_any_size() {
+        for n in [10, PARALLEL_THRESHOLD * 3] {
+            let mut v = vec![1.0f32; n];
+            assert_eq!(first_non_finite(&v), None);
+            v[n - 2] = f32::INFINITY;
+            v[n - 1] = f32::NAN;
+            assert_eq!(first_non_finite(&v), Some(n - 2));
+        }
+    }
+
+    #[test]
+    fn chunked_sum_is_the_sum() {
+        let v = vec![0.5f32; PARALLEL_THRESHOLD + 7];
+        let s = chunked_sum(&v, |c| c.len() as f64);
+        assert_eq!(s, (PARALLEL_THRESHOLD + 7) as f64);
+    }
+}
