@@ -12,3 +12,8 @@ pub mod train;
 
 mod error;
 pub use error::Error;
+
+/// The README's Rust examples, run as doc tests so that they stay true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
