@@ -3,9 +3,10 @@
 use caadam_nn::ParamLayout;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ensure;
+use crate::error::{ensure, ensure_non_negative};
 use crate::parallel::{for_each_chunk, Lanes};
-use crate::{check_step, weight_decay, OptimError, Optimizer, OptimizerState};
+use crate::slots::{delegate_to_slots, Slots};
+use crate::{weight_decay, OptimError, Optimizer};
 
 /// Adadelta's hyperparameters; defaults are torch.optim.Adadelta's.
 ///
@@ -54,11 +55,8 @@ impl Default for AdadeltaConfig {
 #[derive(Clone, Debug)]
 pub struct Adadelta {
     config: AdadeltaConfig,
-    layout: ParamLayout,
-    lr: f64,
-    step: u64,
-    square_avg: Vec<f32>,
-    acc_delta: Vec<f32>,
+    /// `square_avg` (of the gradients) and `acc_delta` (of the steps).
+    slots: Slots,
 }
 
 impl Adadelta {
@@ -71,23 +69,16 @@ impl Adadelta {
     /// ```
     pub fn new(config: AdadeltaConfig, layout: &ParamLayout) -> Result<Self, OptimError> {
         let c = &config;
-        ensure(c.lr >= 0.0, "adadelta", || format!("lr {} < 0", c.lr))?;
+        let buffers = [("square_avg", 0.0), ("acc_delta", 0.0)];
+        let slots = Slots::new("adadelta", layout, c.lr, &buffers)?;
         ensure((0.0..=1.0).contains(&c.rho), "adadelta", || {
             format!("rho {} not in [0, 1]", c.rho)
         })?;
-        ensure(c.eps >= 0.0, "adadelta", || format!("eps {} < 0", c.eps))?;
-        ensure(c.weight_decay >= 0.0, "adadelta", || {
-            format!("weight_decay {} < 0", c.weight_decay)
-        })?;
-        let n = layout.len();
-        Ok(Self {
-            lr: c.lr,
-            config,
-            layout: layout.clone(),
-            step: 0,
-            square_avg: vec![0.0; n],
-            acc_delta: vec![0.0; n],
-        })
+        ensure_non_negative(
+            "adadelta",
+            &[("eps", c.eps), ("weight_decay", c.weight_decay)],
+        )?;
+        Ok(Self { config, slots })
     }
 }
 
@@ -112,64 +103,19 @@ fn kernel(params: &mut [f32], grads: &[f32], sq: &mut [f32], acc: &mut [f32], k:
 
 impl Optimizer for Adadelta {
     fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<(), OptimError> {
-        check_step(&self.layout, params, grads)?;
+        self.slots.check(params, grads)?;
         let c = &self.config;
-        let (lr, rho, one_minus_rho) = (self.lr as f32, c.rho as f32, (1.0 - c.rho) as f32);
-        let (wd, eps) = (c.weight_decay as f32, c.eps as f32);
-        let lanes = Lanes::new(params, grads, [&mut self.square_avg, &mut self.acc_delta]);
-        for_each_chunk(lanes, &|l: Lanes<'_, 2>| {
+        let (lr, rho, one_minus_rho) = (self.slots.lr as f32, c.rho as f32, (1.0 - c.rho) as f32);
+        let k = [lr, rho, one_minus_rho, c.weight_decay as f32, c.eps as f32];
+        for_each_chunk(self.slots.lanes(params, grads), &|l: Lanes<'_, 2>| {
             let [sq, acc] = l.state;
-            kernel(
-                l.params,
-                l.grads,
-                sq,
-                acc,
-                [lr, rho, one_minus_rho, wd, eps],
-            );
+            kernel(l.params, l.grads, sq, acc, k);
         });
-        self.step += 1;
+        self.slots.step += 1;
         Ok(())
     }
 
-    fn learning_rate(&self) -> f32 {
-        self.lr as f32
-    }
-
-    fn set_learning_rate(&mut self, lr: f32) {
-        self.lr = lr as f64;
-    }
-
-    fn name(&self) -> &str {
-        "adadelta"
-    }
-
-    fn steps(&self) -> u64 {
-        self.step
-    }
-
-    fn state(&self) -> OptimizerState {
-        let buffers: [(&str, &[f32]); 2] = [
-            ("square_avg", &self.square_avg),
-            ("acc_delta", &self.acc_delta),
-        ];
-        OptimizerState::capture(
-            "adadelta",
-            self.step,
-            self.lr,
-            &self.layout,
-            &buffers,
-            vec![],
-        )
-    }
-
-    fn load_state(&mut self, state: &OptimizerState) -> Result<(), OptimError> {
-        state.validate("adadelta", &self.layout, &["square_avg", "acc_delta"])?;
-        state.restore_buffer(0, &self.layout, &mut self.square_avg);
-        state.restore_buffer(1, &self.layout, &mut self.acc_delta);
-        self.step = state.step;
-        self.lr = state.learning_rate;
-        Ok(())
-    }
+    delegate_to_slots!();
 }
 
 #[cfg(test)]

@@ -3,9 +3,10 @@
 use caadam_nn::ParamLayout;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ensure;
+use crate::error::ensure_non_negative;
 use crate::parallel::{for_each_chunk, Lanes};
-use crate::{check_step, weight_decay, OptimError, Optimizer, OptimizerState};
+use crate::slots::{delegate_to_slots, Slots};
+use crate::{weight_decay, OptimError, Optimizer};
 
 /// Adagrad's hyperparameters; defaults are torch.optim.Adagrad's.
 ///
@@ -57,10 +58,8 @@ impl Default for AdagradConfig {
 #[derive(Clone, Debug)]
 pub struct Adagrad {
     config: AdagradConfig,
-    layout: ParamLayout,
-    lr: f64,
-    step: u64,
-    sum: Vec<f32>,
+    /// `sum`: the running sum of squared gradients.
+    slots: Slots,
 }
 
 impl Adagrad {
@@ -73,28 +72,18 @@ impl Adagrad {
     /// ```
     pub fn new(config: AdagradConfig, layout: &ParamLayout) -> Result<Self, OptimError> {
         let c = &config;
-        ensure(c.lr >= 0.0, "adagrad", || format!("lr {} < 0", c.lr))?;
-        ensure(c.lr_decay >= 0.0, "adagrad", || {
-            format!("lr_decay {} < 0", c.lr_decay)
-        })?;
-        ensure(c.weight_decay >= 0.0, "adagrad", || {
-            format!("weight_decay {} < 0", c.weight_decay)
-        })?;
-        ensure(c.initial_accumulator_value >= 0.0, "adagrad", || {
-            format!(
-                "initial_accumulator_value {} < 0",
-                c.initial_accumulator_value
-            )
-        })?;
-        ensure(c.eps >= 0.0, "adagrad", || format!("eps {} < 0", c.eps))?;
-        let sum = vec![c.initial_accumulator_value as f32; layout.len()];
-        Ok(Self {
-            lr: c.lr,
-            config,
-            layout: layout.clone(),
-            step: 0,
-            sum,
-        })
+        let sum = [("sum", c.initial_accumulator_value as f32)];
+        let slots = Slots::new("adagrad", layout, c.lr, &sum)?;
+        ensure_non_negative(
+            "adagrad",
+            &[
+                ("lr_decay", c.lr_decay),
+                ("weight_decay", c.weight_decay),
+                ("initial_accumulator_value", c.initial_accumulator_value),
+                ("eps", c.eps),
+            ],
+        )?;
+        Ok(Self { config, slots })
     }
 }
 
@@ -111,55 +100,20 @@ fn kernel(params: &mut [f32], grads: &[f32], sum: &mut [f32], clr: f32, wd: f32,
 
 impl Optimizer for Adagrad {
     fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<(), OptimError> {
-        check_step(&self.layout, params, grads)?;
-        self.step += 1;
-        let clr = (self.lr / (1.0 + (self.step - 1) as f64 * self.config.lr_decay)) as f32;
+        self.slots.check(params, grads)?;
+        self.slots.step += 1;
+        let decays = (self.slots.step - 1) as f64 * self.config.lr_decay;
+        let clr = (self.slots.lr / (1.0 + decays)) as f32;
         let wd = self.config.weight_decay as f32;
         let eps = self.config.eps as f32;
-        for_each_chunk(Lanes::new(params, grads, [&mut self.sum]), &|l: Lanes<
-            '_,
-            1,
-        >| {
+        for_each_chunk(self.slots.lanes(params, grads), &|l: Lanes<'_, 1>| {
             let [sum] = l.state;
             kernel(l.params, l.grads, sum, clr, wd, eps);
         });
         Ok(())
     }
 
-    fn learning_rate(&self) -> f32 {
-        self.lr as f32
-    }
-
-    fn set_learning_rate(&mut self, lr: f32) {
-        self.lr = lr as f64;
-    }
-
-    fn name(&self) -> &str {
-        "adagrad"
-    }
-
-    fn steps(&self) -> u64 {
-        self.step
-    }
-
-    fn state(&self) -> OptimizerState {
-        OptimizerState::capture(
-            "adagrad",
-            self.step,
-            self.lr,
-            &self.layout,
-            &[("sum", &self.sum)],
-            vec![],
-        )
-    }
-
-    fn load_state(&mut self, state: &OptimizerState) -> Result<(), OptimError> {
-        state.validate("adagrad", &self.layout, &["sum"])?;
-        state.restore_buffer(0, &self.layout, &mut self.sum);
-        self.step = state.step;
-        self.lr = state.learning_rate;
-        Ok(())
-    }
+    delegate_to_slots!();
 }
 
 #[cfg(test)]

@@ -3,10 +3,12 @@
 use caadam_nn::ParamLayout;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ensure;
+use crate::error::{ensure, ensure_non_negative};
+use crate::moments::MomentDecay;
 use crate::optimizer::bias_correction;
 use crate::parallel::{for_each_chunk, Lanes};
-use crate::{check_step, weight_decay, OptimError, Optimizer, OptimizerState};
+use crate::slots::{delegate_to_slots, Slots};
+use crate::{weight_decay, OptimError, Optimizer};
 
 /// Where epsilon enters Adam's denominator.
 ///
@@ -60,10 +62,11 @@ impl Default for AdamConfig {
     }
 }
 
-/// The moments and hyperparameters of an Adam-family optimizer, and its update kernel.
+/// The hyperparameters of an Adam-family optimizer, and its update kernel.
 ///
 /// Adam, AdamW and CaAdam all step through [`AdamCore::step`]; they differ only in the
-/// per-tensor factor S (CaAdam) and the decoupled decay factor (AdamW).
+/// per-tensor factor S (CaAdam) and the decoupled decay factor (AdamW). The moments live in
+/// the optimizer's [`Slots`], created from [`AdamCore::buffers`].
 #[derive(Clone, Debug)]
 pub(crate) struct AdamCore {
     pub beta1: f64,
@@ -73,10 +76,6 @@ pub(crate) struct AdamCore {
     pub l2: f64,
     pub amsgrad: bool,
     pub form: EpsilonForm,
-    pub step: u64,
-    m: Vec<f32>,
-    v: Vec<f32>,
-    vmax: Vec<f32>,
     /// `(end, coefficient)` of each run of equal step sizes, rebuilt every step.
     spans: Vec<(usize, f32)>,
 }
@@ -84,9 +83,7 @@ pub(crate) struct AdamCore {
 /// The per-element constants of one Adam step.
 #[derive(Clone, Copy)]
 struct Consts {
-    one_minus_b1: f32,
-    b2: f32,
-    one_minus_b2: f32,
+    decay_rates: MomentDecay,
     eps: f32,
     l2: f32,
     /// Decoupled decay factor `1 - lr*wd` (1 for none).
@@ -104,7 +101,6 @@ impl AdamCore {
         l2: f64,
         amsgrad: bool,
         form: EpsilonForm,
-        n: usize,
     ) -> Result<Self, OptimError> {
         ensure((0.0..1.0).contains(&betas.0), name, || {
             format!("beta1 {} not in [0, 1)", betas.0)
@@ -112,8 +108,7 @@ impl AdamCore {
         ensure((0.0..1.0).contains(&betas.1), name, || {
             format!("beta2 {} not in [0, 1)", betas.1)
         })?;
-        ensure(eps >= 0.0, name, || format!("eps {eps} < 0"))?;
-        ensure(l2 >= 0.0, name, || format!("weight_decay {l2} < 0"))?;
+        ensure_non_negative(name, &[("eps", eps), ("weight_decay", l2)])?;
         Ok(Self {
             beta1: betas.0,
             beta2: betas.1,
@@ -121,27 +116,38 @@ impl AdamCore {
             l2,
             amsgrad,
             form,
-            step: 0,
-            m: vec![0.0; n],
-            v: vec![0.0; n],
-            vmax: if amsgrad { vec![0.0; n] } else { Vec::new() },
             spans: Vec::new(),
         })
     }
 
-    /// One step. `scales[i]` multiplies the step of segment `i` of `layout` (an empty slice
-    /// means 1 everywhere); `decay` is the decoupled weight-decay factor (1 for none).
-    /// The caller has already run [`check_step`].
+    /// The state buffers, as torch names them, for [`Slots::new`]: the moments, and the
+    /// running maximum of the second moment with amsgrad.
+    pub fn buffers(amsgrad: bool) -> &'static [(&'static str, f32)] {
+        if amsgrad {
+            &[
+                ("exp_avg", 0.0),
+                ("exp_avg_sq", 0.0),
+                ("max_exp_avg_sq", 0.0),
+            ]
+        } else {
+            &[("exp_avg", 0.0), ("exp_avg_sq", 0.0)]
+        }
+    }
+
+    /// One step of the optimizer whose state is `slots` (made from [`AdamCore::buffers`]).
+    /// `scales[i]` multiplies the step of segment `i` of the layout (an empty slice means 1
+    /// everywhere); `decay` is the decoupled weight-decay factor (1 for none). The caller
+    /// has already run [`Slots::check`].
     pub fn step(
         &mut self,
-        layout: &ParamLayout,
+        slots: &mut Slots,
         params: &mut [f32],
         grads: &[f32],
-        lr: f64,
         scales: &[f64],
         decay: f32,
     ) {
-        self.step += 1;
+        slots.step += 1;
+        let (lr, t) = (slots.lr, slots.step);
         // Keras raises the betas *as float32* to the power t (`ops.power(cast(beta, f32), t)`);
         // f32(0.999) is 0.99900001, which moves sqrt(1 - b2^t) by 6e-6 at t = 1, enough to
         // matter for the authors' runs, so the Keras form rounds the betas the same way.
@@ -149,8 +155,8 @@ impl AdamCore {
             EpsilonForm::Torch => (self.beta1, self.beta2),
             EpsilonForm::Keras => (self.beta1 as f32 as f64, self.beta2 as f32 as f64),
         };
-        let bc1 = bias_correction(b1, self.step);
-        let bc2 = bias_correction(b2, self.step);
+        let bc1 = bias_correction(b1, t);
+        let bc2 = bias_correction(b2, t);
         // The scalar part of the step size, in f64; S multiplies it before the one rounding.
         let base = match self.form {
             EpsilonForm::Torch => lr / bc1,
@@ -161,7 +167,7 @@ impl AdamCore {
         if scales.is_empty() {
             self.spans.push((n, base as f32));
         } else {
-            for (seg, &s) in layout.segments().iter().zip(scales) {
+            for (seg, &s) in slots.layout().segments().iter().zip(scales) {
                 let coef = (base * s) as f32;
                 match self.spans.last_mut() {
                     Some(last) if last.1 == coef => last.0 = seg.offset + seg.len(),
@@ -170,9 +176,7 @@ impl AdamCore {
             }
         }
         let k = Consts {
-            one_minus_b1: (1.0 - self.beta1) as f32,
-            b2: self.beta2 as f32,
-            one_minus_b2: (1.0 - self.beta2) as f32,
+            decay_rates: MomentDecay::new((self.beta1, self.beta2)),
             eps: self.eps as f32,
             l2: self.l2 as f32,
             decay,
@@ -181,8 +185,7 @@ impl AdamCore {
         };
         let spans = self.spans.as_slice();
         if self.amsgrad {
-            let lanes = Lanes::new(params, grads, [&mut self.m, &mut self.v, &mut self.vmax]);
-            for_each_chunk(lanes, &|l: Lanes<'_, 3>| {
+            for_each_chunk(slots.lanes(params, grads), &|l: Lanes<'_, 3>| {
                 let [m, v, vmax] = l.state;
                 for_spans(spans, l.offset, l.params.len(), |r, coef| {
                     update(
@@ -197,8 +200,7 @@ impl AdamCore {
                 });
             });
         } else {
-            let lanes = Lanes::new(params, grads, [&mut self.m, &mut self.v]);
-            for_each_chunk(lanes, &|l: Lanes<'_, 2>| {
+            for_each_chunk(slots.lanes(params, grads), &|l: Lanes<'_, 2>| {
                 let [m, v] = l.state;
                 for_spans(spans, l.offset, l.params.len(), |r, coef| {
                     update(
@@ -213,38 +215,6 @@ impl AdamCore {
                 });
             });
         }
-    }
-
-    pub fn buffer_names(&self) -> &'static [&'static str] {
-        if self.amsgrad {
-            &["exp_avg", "exp_avg_sq", "max_exp_avg_sq"]
-        } else {
-            &["exp_avg", "exp_avg_sq"]
-        }
-    }
-
-    pub fn capture(
-        &self,
-        name: &str,
-        lr: f64,
-        layout: &ParamLayout,
-        scalars: Vec<(String, f64)>,
-    ) -> OptimizerState {
-        let mut buffers: Vec<(&str, &[f32])> = vec![("exp_avg", &self.m), ("exp_avg_sq", &self.v)];
-        if self.amsgrad {
-            buffers.push(("max_exp_avg_sq", &self.vmax));
-        }
-        OptimizerState::capture(name, self.step, lr, layout, &buffers, scalars)
-    }
-
-    /// Restores the moments from a record already validated against `buffer_names`.
-    pub fn restore(&mut self, state: &OptimizerState, layout: &ParamLayout) {
-        state.restore_buffer(0, layout, &mut self.m);
-        state.restore_buffer(1, layout, &mut self.v);
-        if self.amsgrad {
-            state.restore_buffer(2, layout, &mut self.vmax);
-        }
-        self.step = state.step;
     }
 }
 
@@ -298,9 +268,7 @@ fn update(
 #[inline(always)]
 fn moments(k: Consts, p: f32, g: f32, m: &mut f32, v: &mut f32) -> f32 {
     let g = weight_decay::l2(g, p, k.l2);
-    // torch's lerp form for m (m + (1-b1)(g-m)); b2*v + (1-b2)g^2 for v.
-    *m += k.one_minus_b1 * (g - *m);
-    *v = k.b2 * *v + k.one_minus_b2 * (g * g);
+    k.decay_rates.update(g, m, v);
     // decay is exactly 1 without decoupled weight decay, and x*1 == x bit for bit.
     p * k.decay
 }
@@ -373,8 +341,7 @@ fn update_amsgrad<const KERAS: bool>(
 #[derive(Clone, Debug)]
 pub struct Adam {
     config: AdamConfig,
-    layout: ParamLayout,
-    lr: f64,
+    slots: Slots,
     core: AdamCore,
 }
 
@@ -387,7 +354,7 @@ impl Adam {
     /// assert!(Adam::new(AdamConfig { betas: (1.0, 0.999), ..Default::default() }, &layout).is_err());
     /// ```
     pub fn new(config: AdamConfig, layout: &ParamLayout) -> Result<Self, OptimError> {
-        ensure(config.lr >= 0.0, "adam", || format!("lr {} < 0", config.lr))?;
+        let slots = Slots::new("adam", layout, config.lr, AdamCore::buffers(config.amsgrad))?;
         let core = AdamCore::new(
             "adam",
             config.betas,
@@ -395,12 +362,10 @@ impl Adam {
             config.weight_decay,
             config.amsgrad,
             config.epsilon_form,
-            layout.len(),
         )?;
         Ok(Self {
-            lr: config.lr,
             config,
-            layout: layout.clone(),
+            slots,
             core,
         })
     }
@@ -418,57 +383,33 @@ impl Adam {
 
 impl Optimizer for Adam {
     fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<(), OptimError> {
-        check_step(&self.layout, params, grads)?;
-        self.core
-            .step(&self.layout, params, grads, self.lr, &[], 1.0);
+        self.slots.check(params, grads)?;
+        self.core.step(&mut self.slots, params, grads, &[], 1.0);
         Ok(())
     }
 
-    fn learning_rate(&self) -> f32 {
-        self.lr as f32
-    }
-
-    fn set_learning_rate(&mut self, lr: f32) {
-        self.lr = lr as f64;
-    }
-
-    fn name(&self) -> &str {
-        "adam"
-    }
-
-    fn steps(&self) -> u64 {
-        self.core.step
-    }
-
-    fn state(&self) -> OptimizerState {
-        self.core.capture("adam", self.lr, &self.layout, vec![])
-    }
-
-    fn load_state(&mut self, state: &OptimizerState) -> Result<(), OptimError> {
-        state.validate("adam", &self.layout, self.core.buffer_names())?;
-        self.core.restore(state, &self.layout);
-        self.lr = state.learning_rate;
-        Ok(())
-    }
+    delegate_to_slots!();
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Adam with learning rate `lr` and `eps = 0` over `n` parameters, so that the steps
+    /// below are exact ratios of the moments.
+    fn without_eps(lr: f64, n: usize) -> Adam {
+        let config = AdamConfig {
+            lr,
+            eps: 0.0,
+            ..Default::default()
+        };
+        Adam::new(config, &ParamLayout::flat("w", n)).unwrap()
+    }
+
     #[test]
     fn first_step_is_lr_times_sign_up_to_eps() {
         // After one step mh = g and vh = g^2, so the step is lr*g/(|g| + eps).
-        let layout = ParamLayout::flat("w", 3);
-        let mut adam = Adam::new(
-            AdamConfig {
-                lr: 0.01,
-                eps: 0.0,
-                ..Default::default()
-            },
-            &layout,
-        )
-        .unwrap();
+        let mut adam = without_eps(0.01, 3);
         let mut w = [0.0f32; 3];
         adam.step(&mut w, &[2.0, -1e-3, 7.0]).unwrap();
         for (got, want) in w.iter().zip([-0.01f32, 0.01, -0.01]) {
@@ -479,16 +420,7 @@ mod tests {
     #[test]
     fn constant_gradient_keeps_a_unit_step() {
         // With a constant gradient, mh = g and vh = g^2 at every step.
-        let layout = ParamLayout::flat("w", 1);
-        let mut adam = Adam::new(
-            AdamConfig {
-                lr: 0.1,
-                eps: 0.0,
-                ..Default::default()
-            },
-            &layout,
-        )
-        .unwrap();
+        let mut adam = without_eps(0.1, 1);
         let mut w = [0.0f32];
         for _ in 0..10 {
             adam.step(&mut w, &[0.5]).unwrap();

@@ -3,10 +3,11 @@
 use caadam_nn::ParamLayout;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ensure;
+use crate::error::{ensure_betas, ensure_non_negative};
 use crate::optimizer::bias_correction;
 use crate::parallel::{for_each_chunk, Lanes};
-use crate::{check_step, weight_decay, OptimError, Optimizer, OptimizerState};
+use crate::slots::{delegate_to_slots, Slots};
+use crate::{weight_decay, OptimError, Optimizer};
 
 /// Adamax's hyperparameters; defaults are torch.optim.Adamax's.
 ///
@@ -55,11 +56,8 @@ impl Default for AdamaxConfig {
 #[derive(Clone, Debug)]
 pub struct Adamax {
     config: AdamaxConfig,
-    layout: ParamLayout,
-    lr: f64,
-    step: u64,
-    m: Vec<f32>,
-    u: Vec<f32>,
+    /// `exp_avg` (m) and `exp_inf` (u, the infinity norm).
+    slots: Slots,
 }
 
 impl Adamax {
@@ -72,25 +70,14 @@ impl Adamax {
     /// ```
     pub fn new(config: AdamaxConfig, layout: &ParamLayout) -> Result<Self, OptimError> {
         let c = &config;
-        ensure(c.lr >= 0.0, "adamax", || format!("lr {} < 0", c.lr))?;
-        ensure(
-            (0.0..1.0).contains(&c.betas.0) && (0.0..1.0).contains(&c.betas.1),
+        let buffers = [("exp_avg", 0.0), ("exp_inf", 0.0)];
+        let slots = Slots::new("adamax", layout, c.lr, &buffers)?;
+        ensure_betas("adamax", c.betas)?;
+        ensure_non_negative(
             "adamax",
-            || format!("betas {:?} not in [0, 1)", c.betas),
+            &[("eps", c.eps), ("weight_decay", c.weight_decay)],
         )?;
-        ensure(c.eps >= 0.0, "adamax", || format!("eps {} < 0", c.eps))?;
-        ensure(c.weight_decay >= 0.0, "adamax", || {
-            format!("weight_decay {} < 0", c.weight_decay)
-        })?;
-        let n = layout.len();
-        Ok(Self {
-            lr: c.lr,
-            config,
-            layout: layout.clone(),
-            step: 0,
-            m: vec![0.0; n],
-            u: vec![0.0; n],
-        })
+        Ok(Self { config, slots })
     }
 }
 
@@ -114,53 +101,22 @@ fn kernel(params: &mut [f32], grads: &[f32], m: &mut [f32], u: &mut [f32], k: [f
 
 impl Optimizer for Adamax {
     fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<(), OptimError> {
-        check_step(&self.layout, params, grads)?;
+        self.slots.check(params, grads)?;
         let c = &self.config;
         let (b1, b2) = c.betas;
-        let t = self.step + 1;
-        let clr = (self.lr / bias_correction(b1, t)) as f32;
+        let t = self.slots.step + 1;
+        let clr = (self.slots.lr / bias_correction(b1, t)) as f32;
         let (one_minus_b1, b2f) = ((1.0 - b1) as f32, b2 as f32);
-        let (wd, eps) = (c.weight_decay as f32, c.eps as f32);
-        for_each_chunk(
-            Lanes::new(params, grads, [&mut self.m, &mut self.u]),
-            &|l: Lanes<'_, 2>| {
-                let [m, u] = l.state;
-                kernel(l.params, l.grads, m, u, [one_minus_b1, b2f, wd, eps, clr]);
-            },
-        );
-        self.step = t;
+        let k = [one_minus_b1, b2f, c.weight_decay as f32, c.eps as f32, clr];
+        for_each_chunk(self.slots.lanes(params, grads), &|l: Lanes<'_, 2>| {
+            let [m, u] = l.state;
+            kernel(l.params, l.grads, m, u, k);
+        });
+        self.slots.step = t;
         Ok(())
     }
 
-    fn learning_rate(&self) -> f32 {
-        self.lr as f32
-    }
-
-    fn set_learning_rate(&mut self, lr: f32) {
-        self.lr = lr as f64;
-    }
-
-    fn name(&self) -> &str {
-        "adamax"
-    }
-
-    fn steps(&self) -> u64 {
-        self.step
-    }
-
-    fn state(&self) -> OptimizerState {
-        let buffers: [(&str, &[f32]); 2] = [("exp_avg", &self.m), ("exp_inf", &self.u)];
-        OptimizerState::capture("adamax", self.step, self.lr, &self.layout, &buffers, vec![])
-    }
-
-    fn load_state(&mut self, state: &OptimizerState) -> Result<(), OptimError> {
-        state.validate("adamax", &self.layout, &["exp_avg", "exp_inf"])?;
-        state.restore_buffer(0, &self.layout, &mut self.m);
-        state.restore_buffer(1, &self.layout, &mut self.u);
-        self.step = state.step;
-        self.lr = state.learning_rate;
-        Ok(())
-    }
+    delegate_to_slots!();
 }
 
 #[cfg(test)]

@@ -4,8 +4,9 @@ use caadam_nn::ParamLayout;
 use serde::{Deserialize, Serialize};
 
 use crate::adam::AdamCore;
-use crate::error::ensure;
-use crate::{check_step, weight_decay, EpsilonForm, OptimError, Optimizer, OptimizerState};
+use crate::error::ensure_non_negative;
+use crate::slots::{delegate_to_slots, Slots};
+use crate::{weight_decay, EpsilonForm, OptimError, Optimizer};
 
 /// AdamW's hyperparameters; defaults are torch.optim.AdamW's (note `weight_decay = 0.01`).
 ///
@@ -56,8 +57,7 @@ impl Default for AdamWConfig {
 #[derive(Clone, Debug)]
 pub struct AdamW {
     config: AdamWConfig,
-    layout: ParamLayout,
-    lr: f64,
+    slots: Slots,
     core: AdamCore,
 }
 
@@ -69,12 +69,14 @@ impl AdamW {
     /// assert!(opt.is_ok());
     /// ```
     pub fn new(config: AdamWConfig, layout: &ParamLayout) -> Result<Self, OptimError> {
-        ensure(config.lr >= 0.0, "adamw", || {
-            format!("lr {} < 0", config.lr)
-        })?;
-        ensure(config.weight_decay >= 0.0, "adamw", || {
-            format!("weight_decay {} < 0", config.weight_decay)
-        })?;
+        let slots = Slots::new(
+            "adamw",
+            layout,
+            config.lr,
+            AdamCore::buffers(config.amsgrad),
+        )?;
+        ensure_non_negative("adamw", &[("weight_decay", config.weight_decay)])?;
+        // The decay is decoupled (applied in `step`), so the core's L2 penalty is 0.
         let core = AdamCore::new(
             "adamw",
             config.betas,
@@ -82,12 +84,10 @@ impl AdamW {
             0.0,
             config.amsgrad,
             EpsilonForm::Torch,
-            layout.len(),
         )?;
         Ok(Self {
-            lr: config.lr,
             config,
-            layout: layout.clone(),
+            slots,
             core,
         })
     }
@@ -105,39 +105,13 @@ impl AdamW {
 
 impl Optimizer for AdamW {
     fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<(), OptimError> {
-        check_step(&self.layout, params, grads)?;
-        let decay = weight_decay::decoupled_factor(self.lr, self.config.weight_decay);
-        self.core
-            .step(&self.layout, params, grads, self.lr, &[], decay);
+        self.slots.check(params, grads)?;
+        let decay = weight_decay::decoupled_factor(self.slots.lr, self.config.weight_decay);
+        self.core.step(&mut self.slots, params, grads, &[], decay);
         Ok(())
     }
 
-    fn learning_rate(&self) -> f32 {
-        self.lr as f32
-    }
-
-    fn set_learning_rate(&mut self, lr: f32) {
-        self.lr = lr as f64;
-    }
-
-    fn name(&self) -> &str {
-        "adamw"
-    }
-
-    fn steps(&self) -> u64 {
-        self.core.step
-    }
-
-    fn state(&self) -> OptimizerState {
-        self.core.capture("adamw", self.lr, &self.layout, vec![])
-    }
-
-    fn load_state(&mut self, state: &OptimizerState) -> Result<(), OptimError> {
-        state.validate("adamw", &self.layout, self.core.buffer_names())?;
-        self.core.restore(state, &self.layout);
-        self.lr = state.learning_rate;
-        Ok(())
-    }
+    delegate_to_slots!();
 }
 
 #[cfg(test)]

@@ -68,3 +68,24 @@ pub(crate) fn ensure(
         })
     }
 }
+
+/// Refuses the first `(field, value)` of `checks` whose value is negative (or NaN), with
+/// the message every optimizer uses: `"{field} {value} < 0"`.
+pub(crate) fn ensure_non_negative(
+    optimizer: &str,
+    checks: &[(&str, f64)],
+) -> Result<(), OptimError> {
+    for &(field, value) in checks {
+        ensure(value >= 0.0, optimizer, || format!("{field} {value} < 0"))?;
+    }
+    Ok(())
+}
+
+/// Refuses `(beta1, beta2)` unless both are in `[0, 1)`.
+pub(crate) fn ensure_betas(optimizer: &str, betas: (f64, f64)) -> Result<(), OptimError> {
+    ensure(
+        (0.0..1.0).contains(&betas.0) && (0.0..1.0).contains(&betas.1),
+        optimizer,
+        || format!("betas {betas:?} not in [0, 1)"),
+    )
+}

@@ -31,6 +31,7 @@ pub mod caadam;
 pub mod clip;
 mod config;
 mod error;
+mod moments;
 pub mod momentum;
 mod nadam;
 mod optimizer;
@@ -39,6 +40,7 @@ mod radam;
 mod rmsprop;
 pub mod schedule;
 mod sgd;
+mod slots;
 mod state;
 pub mod weight_decay;
 

@@ -3,10 +3,12 @@
 use caadam_nn::ParamLayout;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ensure;
+use crate::error::{ensure_betas, ensure_non_negative};
+use crate::moments::MomentDecay;
 use crate::optimizer::bias_correction;
 use crate::parallel::{for_each_chunk, Lanes};
-use crate::{check_step, weight_decay, OptimError, Optimizer, OptimizerState};
+use crate::slots::{delegate_to_slots, Slots};
+use crate::{weight_decay, OptimError, Optimizer, OptimizerState};
 
 /// NAdam's hyperparameters; defaults are torch.optim.NAdam's.
 ///
@@ -58,12 +60,10 @@ impl Default for NAdamConfig {
 #[derive(Clone, Debug)]
 pub struct NAdam {
     config: NAdamConfig,
-    layout: ParamLayout,
-    lr: f64,
-    step: u64,
+    /// `exp_avg` and `exp_avg_sq`, as Adam.
+    slots: Slots,
+    /// `P_t`, the product of the momentum coefficients so far.
     mu_product: f64,
-    m: Vec<f32>,
-    v: Vec<f32>,
 }
 
 impl NAdam {
@@ -76,28 +76,21 @@ impl NAdam {
     /// ```
     pub fn new(config: NAdamConfig, layout: &ParamLayout) -> Result<Self, OptimError> {
         let c = &config;
-        ensure(c.lr >= 0.0, "nadam", || format!("lr {} < 0", c.lr))?;
-        ensure(
-            (0.0..1.0).contains(&c.betas.0) && (0.0..1.0).contains(&c.betas.1),
+        let buffers = [("exp_avg", 0.0), ("exp_avg_sq", 0.0)];
+        let slots = Slots::new("nadam", layout, c.lr, &buffers)?;
+        ensure_betas("nadam", c.betas)?;
+        ensure_non_negative(
             "nadam",
-            || format!("betas {:?} not in [0, 1)", c.betas),
+            &[
+                ("eps", c.eps),
+                ("weight_decay", c.weight_decay),
+                ("momentum_decay", c.momentum_decay),
+            ],
         )?;
-        ensure(c.eps >= 0.0, "nadam", || format!("eps {} < 0", c.eps))?;
-        ensure(c.weight_decay >= 0.0, "nadam", || {
-            format!("weight_decay {} < 0", c.weight_decay)
-        })?;
-        ensure(c.momentum_decay >= 0.0, "nadam", || {
-            format!("momentum_decay {} < 0", c.momentum_decay)
-        })?;
-        let n = layout.len();
         Ok(Self {
-            lr: c.lr,
             config,
-            layout: layout.clone(),
-            step: 0,
+            slots,
             mu_product: 1.0,
-            m: vec![0.0; n],
-            v: vec![0.0; n],
         })
     }
 }
@@ -105,9 +98,7 @@ impl NAdam {
 /// The scalars of one NAdam step.
 #[derive(Clone, Copy)]
 struct Consts {
-    one_minus_b1: f32,
-    b2: f32,
-    one_minus_b2: f32,
+    decay_rates: MomentDecay,
     bc2: f32,
     wd: f32,
     eps: f32,
@@ -126,8 +117,7 @@ fn kernel(params: &mut [f32], grads: &[f32], m: &mut [f32], v: &mut [f32], k: Co
         .zip(v.iter_mut())
     {
         let g = weight_decay::l2(g, *p, k.wd);
-        *m += k.one_minus_b1 * (g - *m);
-        *v = k.b2 * *v + k.one_minus_b2 * (g * g);
+        k.decay_rates.update(g, m, v);
         let d = (*v / k.bc2).sqrt() + k.eps;
         *p -= k.coef_g * (g / d);
         *p -= k.coef_m * (*m / d);
@@ -136,76 +126,42 @@ fn kernel(params: &mut [f32], grads: &[f32], m: &mut [f32], v: &mut [f32], k: Co
 
 impl Optimizer for NAdam {
     fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<(), OptimError> {
-        check_step(&self.layout, params, grads)?;
+        self.slots.check(params, grads)?;
         let c = &self.config;
         let (b1, b2) = c.betas;
-        let t = self.step + 1;
+        let (lr, t) = (self.slots.lr, self.slots.step + 1);
         let mu_at = |t: u64| b1 * (1.0 - 0.5 * 0.96f64.powf(t as f64 * c.momentum_decay));
         let (mu, mu_next) = (mu_at(t), mu_at(t + 1));
         let mu_product = self.mu_product * mu;
-        let coef_g = (self.lr * (1.0 - mu) / (1.0 - mu_product)) as f32;
-        let coef_m = (self.lr * mu_next / (1.0 - mu_product * mu_next)) as f32;
-        let bc2 = bias_correction(b2, t) as f32;
-        let (one_minus_b1, b2f, one_minus_b2) = ((1.0 - b1) as f32, b2 as f32, (1.0 - b2) as f32);
-        let (wd, eps) = (c.weight_decay as f32, c.eps as f32);
         let k = Consts {
-            one_minus_b1,
-            b2: b2f,
-            one_minus_b2,
-            bc2,
-            wd,
-            eps,
-            coef_g,
-            coef_m,
+            decay_rates: MomentDecay::new(c.betas),
+            bc2: bias_correction(b2, t) as f32,
+            wd: c.weight_decay as f32,
+            eps: c.eps as f32,
+            coef_g: (lr * (1.0 - mu) / (1.0 - mu_product)) as f32,
+            coef_m: (lr * mu_next / (1.0 - mu_product * mu_next)) as f32,
         };
-        for_each_chunk(
-            Lanes::new(params, grads, [&mut self.m, &mut self.v]),
-            &|l: Lanes<'_, 2>| {
-                let [m, v] = l.state;
-                kernel(l.params, l.grads, m, v, k);
-            },
-        );
-        self.step = t;
+        for_each_chunk(self.slots.lanes(params, grads), &|l: Lanes<'_, 2>| {
+            let [m, v] = l.state;
+            kernel(l.params, l.grads, m, v, k);
+        });
+        self.slots.step = t;
         self.mu_product = mu_product;
         Ok(())
     }
 
-    fn learning_rate(&self) -> f32 {
-        self.lr as f32
-    }
-
-    fn set_learning_rate(&mut self, lr: f32) {
-        self.lr = lr as f64;
-    }
-
-    fn name(&self) -> &str {
-        "nadam"
-    }
-
-    fn steps(&self) -> u64 {
-        self.step
-    }
+    delegate_to_slots!(accessors);
 
     fn state(&self) -> OptimizerState {
-        let buffers: [(&str, &[f32]); 2] = [("exp_avg", &self.m), ("exp_avg_sq", &self.v)];
-        OptimizerState::capture(
-            "nadam",
-            self.step,
-            self.lr,
-            &self.layout,
-            &buffers,
-            vec![("mu_product".into(), self.mu_product)],
-        )
+        self.slots
+            .state(vec![("mu_product".into(), self.mu_product)])
     }
 
     fn load_state(&mut self, state: &OptimizerState) -> Result<(), OptimError> {
-        state.validate("nadam", &self.layout, &["exp_avg", "exp_avg_sq"])?;
+        self.slots.validate(state)?;
         let mu_product = state.scalar("mu_product")?;
-        state.restore_buffer(0, &self.layout, &mut self.m);
-        state.restore_buffer(1, &self.layout, &mut self.v);
+        self.slots.restore(state);
         self.mu_product = mu_product;
-        self.step = state.step;
-        self.lr = state.learning_rate;
         Ok(())
     }
 }

@@ -3,10 +3,12 @@
 use caadam_nn::ParamLayout;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ensure;
+use crate::error::{ensure_betas, ensure_non_negative};
+use crate::moments::MomentDecay;
 use crate::optimizer::bias_correction;
 use crate::parallel::{for_each_chunk, Lanes};
-use crate::{check_step, weight_decay, OptimError, Optimizer, OptimizerState};
+use crate::slots::{delegate_to_slots, Slots};
+use crate::{weight_decay, OptimError, Optimizer};
 
 /// RAdam's hyperparameters; defaults are torch.optim.RAdam's.
 ///
@@ -57,11 +59,8 @@ impl Default for RAdamConfig {
 #[derive(Clone, Debug)]
 pub struct RAdam {
     config: RAdamConfig,
-    layout: ParamLayout,
-    lr: f64,
-    step: u64,
-    m: Vec<f32>,
-    v: Vec<f32>,
+    /// `exp_avg` and `exp_avg_sq`, as Adam.
+    slots: Slots,
 }
 
 impl RAdam {
@@ -74,25 +73,11 @@ impl RAdam {
     /// ```
     pub fn new(config: RAdamConfig, layout: &ParamLayout) -> Result<Self, OptimError> {
         let c = &config;
-        ensure(c.lr >= 0.0, "radam", || format!("lr {} < 0", c.lr))?;
-        ensure(
-            (0.0..1.0).contains(&c.betas.0) && (0.0..1.0).contains(&c.betas.1),
-            "radam",
-            || format!("betas {:?} not in [0, 1)", c.betas),
-        )?;
-        ensure(c.eps >= 0.0, "radam", || format!("eps {} < 0", c.eps))?;
-        ensure(c.weight_decay >= 0.0, "radam", || {
-            format!("weight_decay {} < 0", c.weight_decay)
-        })?;
-        let n = layout.len();
-        Ok(Self {
-            lr: c.lr,
-            config,
-            layout: layout.clone(),
-            step: 0,
-            m: vec![0.0; n],
-            v: vec![0.0; n],
-        })
+        let buffers = [("exp_avg", 0.0), ("exp_avg_sq", 0.0)];
+        let slots = Slots::new("radam", layout, c.lr, &buffers)?;
+        ensure_betas("radam", c.betas)?;
+        ensure_non_negative("radam", &[("eps", c.eps), ("weight_decay", c.weight_decay)])?;
+        Ok(Self { config, slots })
     }
 }
 
@@ -109,9 +94,7 @@ fn rectification(beta2: f64, t: u64) -> Option<f64> {
 /// The scalars of one RAdam step.
 #[derive(Clone, Copy)]
 struct Consts {
-    one_minus_b1: f32,
-    b2: f32,
-    one_minus_b2: f32,
+    decay_rates: MomentDecay,
     wd: f32,
     eps: f32,
     coef: f32,
@@ -130,8 +113,7 @@ fn kernel(params: &mut [f32], grads: &[f32], m: &mut [f32], v: &mut [f32], k: Co
         .zip(v.iter_mut())
     {
         let g = weight_decay::l2(g, *p, k.wd);
-        *m += k.one_minus_b1 * (g - *m);
-        *v = k.b2 * *v + k.one_minus_b2 * (g * g);
+        k.decay_rates.update(g, m, v);
         if k.adaptive {
             *p -= k.coef * *m * (k.bc2_sqrt / (v.sqrt() + k.eps));
         } else {
@@ -142,68 +124,29 @@ fn kernel(params: &mut [f32], grads: &[f32], m: &mut [f32], v: &mut [f32], k: Co
 
 impl Optimizer for RAdam {
     fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<(), OptimError> {
-        check_step(&self.layout, params, grads)?;
+        self.slots.check(params, grads)?;
         let c = &self.config;
         let (b1, b2) = c.betas;
-        let t = self.step + 1;
-        let bc1 = bias_correction(b1, t);
+        let t = self.slots.step + 1;
         let rect = rectification(b2, t);
-        // Adaptive: coef * m * sqrt(bc2)/(sqrt(v)+eps); else coef * m.
-        let coef = (self.lr * rect.unwrap_or(1.0) / bc1) as f32;
-        let bc2_sqrt = bias_correction(b2, t).sqrt() as f32;
-        let adaptive = rect.is_some();
-        let (one_minus_b1, b2f, one_minus_b2) = ((1.0 - b1) as f32, b2 as f32, (1.0 - b2) as f32);
-        let (wd, eps) = (c.weight_decay as f32, c.eps as f32);
         let k = Consts {
-            one_minus_b1,
-            b2: b2f,
-            one_minus_b2,
-            wd,
-            eps,
-            coef,
-            bc2_sqrt,
-            adaptive,
+            decay_rates: MomentDecay::new(c.betas),
+            wd: c.weight_decay as f32,
+            eps: c.eps as f32,
+            // Adaptive: coef * m * sqrt(bc2)/(sqrt(v)+eps); else coef * m.
+            coef: (self.slots.lr * rect.unwrap_or(1.0) / bias_correction(b1, t)) as f32,
+            bc2_sqrt: bias_correction(b2, t).sqrt() as f32,
+            adaptive: rect.is_some(),
         };
-        for_each_chunk(
-            Lanes::new(params, grads, [&mut self.m, &mut self.v]),
-            &|l: Lanes<'_, 2>| {
-                let [m, v] = l.state;
-                kernel(l.params, l.grads, m, v, k);
-            },
-        );
-        self.step = t;
+        for_each_chunk(self.slots.lanes(params, grads), &|l: Lanes<'_, 2>| {
+            let [m, v] = l.state;
+            kernel(l.params, l.grads, m, v, k);
+        });
+        self.slots.step = t;
         Ok(())
     }
 
-    fn learning_rate(&self) -> f32 {
-        self.lr as f32
-    }
-
-    fn set_learning_rate(&mut self, lr: f32) {
-        self.lr = lr as f64;
-    }
-
-    fn name(&self) -> &str {
-        "radam"
-    }
-
-    fn steps(&self) -> u64 {
-        self.step
-    }
-
-    fn state(&self) -> OptimizerState {
-        let buffers: [(&str, &[f32]); 2] = [("exp_avg", &self.m), ("exp_avg_sq", &self.v)];
-        OptimizerState::capture("radam", self.step, self.lr, &self.layout, &buffers, vec![])
-    }
-
-    fn load_state(&mut self, state: &OptimizerState) -> Result<(), OptimError> {
-        state.validate("radam", &self.layout, &["exp_avg", "exp_avg_sq"])?;
-        state.restore_buffer(0, &self.layout, &mut self.m);
-        state.restore_buffer(1, &self.layout, &mut self.v);
-        self.step = state.step;
-        self.lr = state.learning_rate;
-        Ok(())
-    }
+    delegate_to_slots!();
 }
 
 #[cfg(test)]

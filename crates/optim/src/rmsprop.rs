@@ -3,9 +3,10 @@
 use caadam_nn::ParamLayout;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ensure;
+use crate::error::ensure_non_negative;
 use crate::parallel::{for_each_chunk, Lanes};
-use crate::{check_step, momentum, weight_decay, OptimError, Optimizer, OptimizerState};
+use crate::slots::{delegate_to_slots, Slots};
+use crate::{momentum, weight_decay, OptimError, Optimizer};
 
 /// RMSprop's hyperparameters; defaults are torch.optim.RMSprop's.
 ///
@@ -61,14 +62,9 @@ impl Default for RmsPropConfig {
 #[derive(Clone, Debug)]
 pub struct RmsProp {
     config: RmsPropConfig,
-    layout: ParamLayout,
-    lr: f64,
-    step: u64,
     // All three buffers exist so one kernel serves every variant; only the used ones are
     // saved.
-    square_avg: Vec<f32>,
-    momentum_buffer: Vec<f32>,
-    grad_avg: Vec<f32>,
+    slots: Slots,
 }
 
 impl RmsProp {
@@ -81,38 +77,24 @@ impl RmsProp {
     /// ```
     pub fn new(config: RmsPropConfig, layout: &ParamLayout) -> Result<Self, OptimError> {
         let c = &config;
-        ensure(c.lr >= 0.0, "rmsprop", || format!("lr {} < 0", c.lr))?;
-        ensure(c.alpha >= 0.0, "rmsprop", || {
-            format!("alpha {} < 0", c.alpha)
-        })?;
-        ensure(c.eps >= 0.0, "rmsprop", || format!("eps {} < 0", c.eps))?;
-        ensure(c.momentum >= 0.0, "rmsprop", || {
-            format!("momentum {} < 0", c.momentum)
-        })?;
-        ensure(c.weight_decay >= 0.0, "rmsprop", || {
-            format!("weight_decay {} < 0", c.weight_decay)
-        })?;
-        let n = layout.len();
-        Ok(Self {
-            lr: c.lr,
-            config,
-            layout: layout.clone(),
-            step: 0,
-            square_avg: vec![0.0; n],
-            momentum_buffer: vec![0.0; n],
-            grad_avg: vec![0.0; n],
-        })
-    }
-
-    fn buffers(&self) -> Vec<(&'static str, &[f32])> {
-        let mut b: Vec<(&str, &[f32])> = vec![("square_avg", &self.square_avg)];
-        if self.config.momentum > 0.0 {
-            b.push(("momentum_buffer", &self.momentum_buffer));
-        }
-        if self.config.centered {
-            b.push(("grad_avg", &self.grad_avg));
-        }
-        b
+        let buffers = [
+            ("square_avg", 0.0),
+            ("momentum_buffer", 0.0),
+            ("grad_avg", 0.0),
+        ];
+        let slots = Slots::new("rmsprop", layout, c.lr, &buffers)?
+            .saved_if("momentum_buffer", c.momentum > 0.0)
+            .saved_if("grad_avg", c.centered);
+        ensure_non_negative(
+            "rmsprop",
+            &[
+                ("alpha", c.alpha),
+                ("eps", c.eps),
+                ("momentum", c.momentum),
+                ("weight_decay", c.weight_decay),
+            ],
+        )?;
+        Ok(Self { config, slots })
     }
 }
 
@@ -164,79 +146,26 @@ fn kernel(
 
 impl Optimizer for RmsProp {
     fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<(), OptimError> {
-        check_step(&self.layout, params, grads)?;
+        self.slots.check(params, grads)?;
         let c = &self.config;
-        let (lr, wd, eps) = (self.lr as f32, c.weight_decay as f32, c.eps as f32);
-        let (alpha, one_minus_alpha) = (c.alpha as f32, (1.0 - c.alpha) as f32);
-        let (mu, centered) = (c.momentum as f32, c.centered);
-        let lanes = Lanes::new(
-            params,
-            grads,
-            [
-                &mut self.square_avg,
-                &mut self.momentum_buffer,
-                &mut self.grad_avg,
-            ],
-        );
         let k = Consts {
-            lr,
-            wd,
-            eps,
-            alpha,
-            one_minus_alpha,
-            mu,
-            centered,
+            lr: self.slots.lr as f32,
+            wd: c.weight_decay as f32,
+            eps: c.eps as f32,
+            alpha: c.alpha as f32,
+            one_minus_alpha: (1.0 - c.alpha) as f32,
+            mu: c.momentum as f32,
+            centered: c.centered,
         };
-        for_each_chunk(lanes, &|l: Lanes<'_, 3>| {
+        for_each_chunk(self.slots.lanes(params, grads), &|l: Lanes<'_, 3>| {
             let [sq, buf, ga] = l.state;
             kernel(l.params, l.grads, sq, buf, ga, k);
         });
-        self.step += 1;
+        self.slots.step += 1;
         Ok(())
     }
 
-    fn learning_rate(&self) -> f32 {
-        self.lr as f32
-    }
-
-    fn set_learning_rate(&mut self, lr: f32) {
-        self.lr = lr as f64;
-    }
-
-    fn name(&self) -> &str {
-        "rmsprop"
-    }
-
-    fn steps(&self) -> u64 {
-        self.step
-    }
-
-    fn state(&self) -> OptimizerState {
-        OptimizerState::capture(
-            "rmsprop",
-            self.step,
-            self.lr,
-            &self.layout,
-            &self.buffers(),
-            vec![],
-        )
-    }
-
-    fn load_state(&mut self, state: &OptimizerState) -> Result<(), OptimError> {
-        let names: Vec<&str> = self.buffers().iter().map(|(n, _)| *n).collect();
-        state.validate("rmsprop", &self.layout, &names)?;
-        for (i, name) in names.iter().enumerate() {
-            let target = match *name {
-                "square_avg" => &mut self.square_avg,
-                "momentum_buffer" => &mut self.momentum_buffer,
-                _ => &mut self.grad_avg,
-            };
-            state.restore_buffer(i, &self.layout, target);
-        }
-        self.step = state.step;
-        self.lr = state.learning_rate;
-        Ok(())
-    }
+    delegate_to_slots!();
 }
 
 #[cfg(test)]

@@ -4,9 +4,10 @@
 use caadam_nn::ParamLayout;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ensure;
+use crate::error::{ensure, ensure_non_negative};
 use crate::parallel::{for_each_chunk, Lanes};
-use crate::{check_step, momentum, weight_decay, OptimError, Optimizer, OptimizerState};
+use crate::slots::{delegate_to_slots, Slots};
+use crate::{momentum, weight_decay, OptimError, Optimizer};
 
 /// SGD's hyperparameters; defaults are torch.optim.SGD's.
 ///
@@ -64,10 +65,8 @@ impl Default for SgdConfig {
 #[derive(Clone, Debug)]
 pub struct Sgd {
     config: SgdConfig,
-    layout: ParamLayout,
-    lr: f64,
-    step: u64,
-    momentum_buffer: Vec<f32>,
+    /// `momentum_buffer` when `momentum != 0`, else no buffer at all.
+    slots: Slots,
 }
 
 impl Sgd {
@@ -80,26 +79,22 @@ impl Sgd {
     /// ```
     pub fn new(config: SgdConfig, layout: &ParamLayout) -> Result<Self, OptimError> {
         let c = &config;
-        ensure(c.lr >= 0.0, "sgd", || format!("lr {} < 0", c.lr))?;
-        ensure(c.momentum >= 0.0, "sgd", || {
-            format!("momentum {} < 0", c.momentum)
-        })?;
-        ensure(c.weight_decay >= 0.0, "sgd", || {
-            format!("weight_decay {} < 0", c.weight_decay)
-        })?;
+        let buffers: &[_] = if c.momentum != 0.0 {
+            &[("momentum_buffer", 0.0)]
+        } else {
+            &[]
+        };
+        let slots = Slots::new("sgd", layout, c.lr, buffers)?;
+        ensure_non_negative(
+            "sgd",
+            &[("momentum", c.momentum), ("weight_decay", c.weight_decay)],
+        )?;
         ensure(
             !c.nesterov || (c.momentum > 0.0 && c.dampening == 0.0),
             "sgd",
             || "nesterov needs momentum > 0 and dampening = 0".to_string(),
         )?;
-        let buffer_len = if c.momentum != 0.0 { layout.len() } else { 0 };
-        Ok(Self {
-            lr: c.lr,
-            config,
-            layout: layout.clone(),
-            step: 0,
-            momentum_buffer: vec![0.0; buffer_len],
-        })
+        Ok(Self { config, slots })
     }
 
     /// The config this optimizer was built from (its `lr` is the initial one).
@@ -110,14 +105,6 @@ impl Sgd {
     /// ```
     pub fn config(&self) -> &SgdConfig {
         &self.config
-    }
-
-    fn buffer_names(&self) -> &'static [&'static str] {
-        if self.momentum_buffer.is_empty() {
-            &[]
-        } else {
-            &["momentum_buffer"]
-        }
     }
 }
 
@@ -161,68 +148,32 @@ fn with_momentum(
 
 impl Optimizer for Sgd {
     fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<(), OptimError> {
-        check_step(&self.layout, params, grads)?;
+        self.slots.check(params, grads)?;
         let c = &self.config;
-        let lr = self.lr as f32;
+        let lr = self.slots.lr as f32;
         let wd = c.weight_decay as f32;
         let sign = if c.maximize { -1.0f32 } else { 1.0 };
-        if self.momentum_buffer.is_empty() {
-            for_each_chunk(Lanes::new(params, grads, []), &|l: Lanes<'_, 0>| {
+        if self.slots.is_stateless() {
+            for_each_chunk(self.slots.lanes(params, grads), &|l: Lanes<'_, 0>| {
                 plain(l.params, l.grads, lr, wd, sign);
             });
         } else {
             let m = Momentum {
                 mu: c.momentum as f32,
                 keep: (1.0 - c.dampening) as f32,
-                first: self.step == 0,
+                first: self.slots.step == 0,
                 nesterov: c.nesterov,
             };
-            for_each_chunk(
-                Lanes::new(params, grads, [&mut self.momentum_buffer]),
-                &|l: Lanes<'_, 1>| {
-                    let [buf] = l.state;
-                    with_momentum(l.params, l.grads, buf, lr, wd, sign, m);
-                },
-            );
+            for_each_chunk(self.slots.lanes(params, grads), &|l: Lanes<'_, 1>| {
+                let [buf] = l.state;
+                with_momentum(l.params, l.grads, buf, lr, wd, sign, m);
+            });
         }
-        self.step += 1;
+        self.slots.step += 1;
         Ok(())
     }
 
-    fn learning_rate(&self) -> f32 {
-        self.lr as f32
-    }
-
-    fn set_learning_rate(&mut self, lr: f32) {
-        self.lr = lr as f64;
-    }
-
-    fn name(&self) -> &str {
-        "sgd"
-    }
-
-    fn steps(&self) -> u64 {
-        self.step
-    }
-
-    fn state(&self) -> OptimizerState {
-        let buffers: Vec<(&str, &[f32])> = self
-            .buffer_names()
-            .iter()
-            .map(|&n| (n, self.momentum_buffer.as_slice()))
-            .collect();
-        OptimizerState::capture("sgd", self.step, self.lr, &self.layout, &buffers, vec![])
-    }
-
-    fn load_state(&mut self, state: &OptimizerState) -> Result<(), OptimError> {
-        state.validate("sgd", &self.layout, self.buffer_names())?;
-        if !self.momentum_buffer.is_empty() {
-            state.restore_buffer(0, &self.layout, &mut self.momentum_buffer);
-        }
-        self.step = state.step;
-        self.lr = state.learning_rate;
-        Ok(())
-    }
+    delegate_to_slots!();
 }
 
 #[cfg(test)]

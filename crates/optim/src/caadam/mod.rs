@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::adam::AdamCore;
 use crate::error::ensure;
-use crate::{check_step, EpsilonForm, OptimError, Optimizer, OptimizerState};
+use crate::slots::{delegate_to_slots, Slots};
+use crate::{EpsilonForm, OptimError, Optimizer, OptimizerState};
 pub use scales::{Mode, Strategy};
 
 /// CaAdam's hyperparameters.
@@ -114,8 +115,7 @@ impl CaAdamConfig {
 #[derive(Clone, Debug)]
 pub struct CaAdam {
     config: CaAdamConfig,
-    layout: ParamLayout,
-    lr: f64,
+    slots: Slots,
     core: AdamCore,
     segment_scales: Vec<f64>,
     segment_scales_f32: Vec<f32>,
@@ -132,9 +132,12 @@ impl CaAdam {
     /// assert_eq!(CaAdam::new(CaAdamConfig::default(), &layout).unwrap().layer_scales(), &[1.0]);
     /// ```
     pub fn new(config: CaAdamConfig, layout: &ParamLayout) -> Result<Self, OptimError> {
-        ensure(config.lr >= 0.0, "caadam", || {
-            format!("lr {} < 0", config.lr)
-        })?;
+        let slots = Slots::new(
+            "caadam",
+            layout,
+            config.lr,
+            AdamCore::buffers(config.amsgrad),
+        )?;
         ensure(
             config.gamma >= 0.0 && config.gamma.is_finite(),
             "caadam",
@@ -151,7 +154,6 @@ impl CaAdam {
             config.weight_decay,
             config.amsgrad,
             form,
-            layout.len(),
         )?;
         let segment_scales =
             scales::per_segment(layout, config.strategy, config.gamma, config.mode);
@@ -170,12 +172,11 @@ impl CaAdam {
             }
         };
         Ok(Self {
-            lr: config.lr,
             segment_scales_f32: segment_scales.iter().map(|&s| s as f32).collect(),
             segment_scales,
             layer_scales,
             config,
-            layout: layout.clone(),
+            slots,
             core,
         })
     }
@@ -215,7 +216,8 @@ impl CaAdam {
     }
 
     fn scale_scalars(&self) -> Vec<(String, f64)> {
-        self.layout
+        self.slots
+            .layout()
             .segments()
             .iter()
             .zip(&self.segment_scales)
@@ -226,37 +228,16 @@ impl CaAdam {
 
 impl Optimizer for CaAdam {
     fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<(), OptimError> {
-        check_step(&self.layout, params, grads)?;
-        self.core.step(
-            &self.layout,
-            params,
-            grads,
-            self.lr,
-            &self.segment_scales,
-            1.0,
-        );
+        self.slots.check(params, grads)?;
+        let scales = &self.segment_scales;
+        self.core.step(&mut self.slots, params, grads, scales, 1.0);
         Ok(())
     }
 
-    fn learning_rate(&self) -> f32 {
-        self.lr as f32
-    }
-
-    fn set_learning_rate(&mut self, lr: f32) {
-        self.lr = lr as f64;
-    }
-
-    fn name(&self) -> &str {
-        "caadam"
-    }
-
-    fn steps(&self) -> u64 {
-        self.core.step
-    }
+    delegate_to_slots!(accessors);
 
     fn state(&self) -> OptimizerState {
-        self.core
-            .capture("caadam", self.lr, &self.layout, self.scale_scalars())
+        self.slots.state(self.scale_scalars())
     }
 
     fn layer_scales(&self) -> Option<&[f32]> {
@@ -264,7 +245,9 @@ impl Optimizer for CaAdam {
     }
 
     fn load_state(&mut self, state: &OptimizerState) -> Result<(), OptimError> {
-        state.validate("caadam", &self.layout, self.core.buffer_names())?;
+        self.slots.validate(state)?;
+        // S is computed from the config, not restored: a record saved under other scales
+        // would continue another optimizer, so it is refused.
         for (name, s) in self.scale_scalars() {
             let saved = state.scalar(&name)?;
             if saved.to_bits() != s.to_bits() {
@@ -273,32 +256,16 @@ impl Optimizer for CaAdam {
                 )));
             }
         }
-        self.core.restore(state, &self.layout);
-        self.lr = state.learning_rate;
+        self.slots.restore(state);
         Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::scales::tests::mlp;
     use super::*;
     use crate::{Adam, AdamConfig};
-    use caadam_nn::{LayerInfo, ParamKind};
-
-    fn mlp(sizes: &[usize]) -> ParamLayout {
-        let mut layout = ParamLayout::new();
-        for (i, w) in sizes.windows(2).enumerate() {
-            let info = LayerInfo::new(w[0], w[1], i);
-            layout.push(
-                &format!("layers.{i}.weight"),
-                &[w[0], w[1]],
-                ParamKind::Weight,
-                info,
-            );
-            layout.push(&format!("layers.{i}.bias"), &[w[1]], ParamKind::Bias, info);
-        }
-        layout
-    }
 
     fn trajectory(opt: &mut dyn Optimizer, n: usize) -> Vec<u32> {
         let mut w: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();

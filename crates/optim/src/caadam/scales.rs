@@ -229,11 +229,13 @@ pub fn per_segment(layout: &ParamLayout, strategy: Strategy, gamma: f64, mode: M
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use caadam_nn::LayerInfo;
 
-    fn mlp(sizes: &[usize]) -> ParamLayout {
+    /// The layout of an MLP with layer widths `sizes` (weight then bias per layer), as
+    /// caadam-nn builds it; CaAdam's own tests use it too.
+    pub(crate) fn mlp(sizes: &[usize]) -> ParamLayout {
         let mut layout = ParamLayout::new();
         for (i, w) in sizes.windows(2).enumerate() {
             let info = LayerInfo::new(w[0], w[1], i);
