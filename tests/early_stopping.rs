@@ -28,7 +28,7 @@ fn paper_settings_stop_25_epochs_after_the_best_and_restore_it() {
     losses.push(0.5); // epoch 12: first counted epoch, becomes the best
     losses.push(0.4); // epoch 13: improves by 0.1 > 1e-5: the best from now on
     losses.push(0.399_995); // epoch 14: lower, but by less than min_delta 1e-5: no improvement
-    losses.extend(std::iter::repeat(0.41).take(100)); // epochs 15..: worse
+    losses.extend(std::iter::repeat_n(0.41, 100)); // epochs 15..: worse
     let (ran, weights, es) = drive(EarlyStoppingConfig::default(), &losses);
     // wait counts epochs 14, 15, ..., and reaches patience 25 at epoch 13 + 25 = 38: stop
     // there, after 39 epochs.

@@ -52,20 +52,24 @@
 //!   backward of a non-scalar, a [`Var`] from another tape (or from before `clear`).
 //! - **Allocation.** Node values and gradients come from a buffer pool that `clear` refills,
 //!   and the node list keeps its capacity, so a warm step of the same shapes makes no
-//!   allocation of its own. The one exception is matrixmultiply's `sgemm`, which allocates
-//!   (and frees) a packing buffer per call; `tests/allocations.rs` checks that these are the
-//!   only allocations.
+//!   allocation. The matrix products of small models (a right operand of up to 2^15 elements) run
+//!   on the crate's own register-blocked kernel, which needs no packing buffer; larger ones
+//!   go to matrixmultiply's `sgemm`, which allocates (and frees) a packing buffer per call.
+//!   `tests/allocations.rs` checks that a warm MLP step allocates nothing.
 //! - **Threads and determinism.** Elementwise work on buffers of at least
 //!   [`PAR_THRESHOLD`] elements runs on rayon; smaller ones on the calling thread. Full
 //!   reductions (sum, mean, losses) sum fixed [`CHUNK`]-sized pieces in `f64` and combine
 //!   them in order; axis reductions and broadcast gradients are summed on one thread in index
-//!   order. So results are bit-identical for any rayon pool size. matrixmultiply is used
-//!   without its `threading` feature (keep it that way), so matmul is single-threaded and
-//!   deterministic too. (Bit-identity holds across thread counts on one machine; a CPU with
-//!   other SIMD features may select another sgemm kernel, and libm may differ across
-//!   platforms.)
+//!   order. So results are bit-identical for any rayon pool size. A large matrix product
+//!   is cut into fixed blocks of rows, the same for any pool size, each computed on one
+//!   thread; the small kernel computes every element as one fused multiply-add chain over
+//!   the inner dimension, whatever its blocking, and matrixmultiply is used without its
+//!   `threading` feature (keep it that way). (Bit-identity holds
+//!   across thread counts on one machine; a CPU without FMA, or with other SIMD features,
+//!   may round differently in matmul, and libm may differ across platforms.)
 
 mod erf;
+mod gemm;
 mod gradcheck;
 mod op;
 mod ops;

@@ -18,6 +18,24 @@ impl BufferPool {
         buf
     }
 
+    /// A buffer of length `len` with unspecified contents (whatever its last use left, or
+    /// zeros), for an output the caller overwrites entirely: it skips the zero fill of
+    /// [`zeros`](BufferPool::zeros), which for a small model is a visible part of a step.
+    pub(crate) fn for_overwrite(&mut self, len: usize) -> Vec<f32> {
+        let at = self.free.partition_point(|b| b.capacity() < len);
+        if at == self.free.len() {
+            return vec![0.0; len];
+        }
+        let mut buf = self.free.remove(at);
+        // the first `buf.len()` elements are initialized already; only the rest is filled
+        if buf.len() >= len {
+            buf.truncate(len);
+        } else {
+            buf.resize(len, 0.0);
+        }
+        buf
+    }
+
     /// A buffer holding a copy of `src`.
     pub(crate) fn copy_of(&mut self, src: &[f32]) -> Vec<f32> {
         let mut buf = self.empty(src.len());
@@ -69,5 +87,18 @@ mod tests {
         let c = pool.zeros(50);
         assert!(c.capacity() >= 100);
         assert_eq!(pool.free_count(), 0);
+    }
+
+    #[test]
+    fn for_overwrite_has_the_requested_length() {
+        let mut pool = BufferPool::default();
+        pool.give(vec![7.0; 10]);
+        assert_eq!(pool.for_overwrite(4).len(), 4); // shorter: truncated
+        pool.give(vec![7.0; 2]);
+        let b = pool.for_overwrite(2);
+        assert_eq!(b, vec![7.0, 7.0]); // contents unspecified (here: the old ones)
+        pool.give(Vec::with_capacity(8));
+        assert_eq!(pool.for_overwrite(6), vec![0.0; 6]); // longer than its length: filled
+        assert_eq!(pool.for_overwrite(3).len(), 3); // nothing free: a new buffer
     }
 }

@@ -70,6 +70,8 @@ pub struct Tape {
     pub(crate) pool: BufferPool,
     /// Scratch for chunked reductions.
     pub(crate) partials: Vec<f64>,
+    /// Scratch for a row-major copy of a transposed matmul operand (see `crate::gemm`).
+    pub(crate) gemm_scratch: Vec<f32>,
     backward_done: bool,
 }
 
@@ -121,6 +123,7 @@ impl Tape {
             arena: Vec::new(),
             pool: BufferPool::default(),
             partials: Vec::new(),
+            gemm_scratch: Vec::new(),
             backward_done: false,
         }
     }
@@ -332,6 +335,7 @@ impl Tape {
             nodes: &self.nodes,
             grads: &mut self.grads,
             pool: &mut self.pool,
+            scratch: &mut self.gemm_scratch,
         };
         // Nodes after the loss cannot affect it; nodes before it are visited after every
         // node that uses them, because uses are always pushed later.
@@ -441,6 +445,7 @@ pub(crate) struct GradSink<'t> {
     nodes: &'t [Node],
     grads: &'t mut Vec<Option<Tensor>>,
     pool: &'t mut BufferPool,
+    scratch: &'t mut Vec<f32>,
 }
 
 impl GradSink<'_> {
@@ -460,5 +465,15 @@ impl GradSink<'_> {
             ));
         }
         slot.as_mut().map(Tensor::data_mut).expect("just set")
+    }
+
+    /// [`of`](GradSink::of), plus the tape's matmul scratch buffer (see `crate::gemm`).
+    pub(crate) fn of_with_scratch(&mut self, i: usize) -> (&mut [f32], &mut Vec<f32>) {
+        self.of(i);
+        let grad = self.grads[i]
+            .as_mut()
+            .map(Tensor::data_mut)
+            .expect("just set");
+        (grad, &mut *self.scratch)
     }
 }

@@ -43,7 +43,7 @@ impl StandardScaler {
     pub fn fit(x: &[f32], d: usize) -> StandardScaler {
         assert!(d > 0, "StandardScaler::fit: d must be positive");
         assert!(
-            !x.is_empty() && x.len() % d == 0,
+            !x.is_empty() && x.len().is_multiple_of(d),
             "StandardScaler::fit: {} values do not form rows of {d} (and at least one row)",
             x.len()
         );
@@ -185,7 +185,7 @@ impl StandardScaler {
 
     fn check_len(&self, len: usize, op: &str) {
         assert!(
-            len % self.d() == 0,
+            len.is_multiple_of(self.d()),
             "StandardScaler::{op}: {len} values do not form rows of {}",
             self.d()
         );

@@ -214,7 +214,7 @@ impl ParamLayout {
     pub fn layer_infos(&self) -> Vec<LayerInfo> {
         let mut infos: Vec<LayerInfo> = Vec::new();
         for s in &self.segments {
-            if infos.last().map_or(true, |i| i.depth != s.layer) {
+            if infos.last().is_none_or(|i| i.depth != s.layer) {
                 infos.push(s.info);
             }
         }

@@ -192,7 +192,7 @@ mod tests {
             '_,
             1,
         >| {
-            assert!(l.offset % CHUNK == 0);
+            assert!(l.offset.is_multiple_of(CHUNK));
             let [s] = l.state;
             for (i, (p, g)) in l.params.iter_mut().zip(l.grads).enumerate() {
                 *p += 1.0;

@@ -61,6 +61,17 @@ impl BinaryLoop for Forward<'_> {
             parallel::map2(z, x.data(), y.data(), move |x, y| f(x, y).0);
             return;
         }
+        if let Some(block) = repeated_block(x.shape(), y.shape(), self.out_shape) {
+            // a bias: y repeats along x (same values as the general walk, without its
+            // per-row bookkeeping)
+            let rows = z.chunks_exact_mut(block).zip(x.data().chunks_exact(block));
+            for (z, x) in rows {
+                for ((z, &x), &y) in z.iter_mut().zip(x).zip(y.data()) {
+                    *z = f(x, y).0;
+                }
+            }
+            return;
+        }
         let sa = broadcast_strides(x.shape(), self.out_shape);
         let sb = broadcast_strides(y.shape(), self.out_shape);
         let (len, step_a, step_b) = row_walk(self.out_shape, &sa, &sb);
@@ -105,6 +116,22 @@ impl<const WRT_Y: bool> BinaryLoop for Backward<'_, WRT_Y> {
             parallel::add_map3(dst, g, x.data(), y.data(), move |g, x, y| g * slope(x, y));
             return;
         }
+        if let Some(block) = repeated_block(x.shape(), y.shape(), self.out_shape) {
+            // a bias: y repeats along x. Row by row in output order, as the general walk
+            // below (same sums in the same order, so the same bits).
+            let rows = g.chunks_exact(block).zip(x.data().chunks_exact(block));
+            for (r, (g, x)) in rows.enumerate() {
+                let dst = if WRT_Y {
+                    &mut dst[..]
+                } else {
+                    &mut dst[r * block..][..block]
+                };
+                for (((d, &g), &x), &y) in dst.iter_mut().zip(g).zip(x).zip(y.data()) {
+                    *d += g * slope(x, y);
+                }
+            }
+            return;
+        }
         // Broadcasting: the same input element receives several contributions, summed here
         // row by row in output order on this thread (a fixed order, hence deterministic).
         let sa = broadcast_strides(x.shape(), self.out_shape);
@@ -142,6 +169,17 @@ impl<const WRT_Y: bool> BinaryLoop for Backward<'_, WRT_Y> {
             }
         });
     }
+}
+
+/// If `x` has the output's shape and `y`'s elements repeat along it in blocks (the shape of
+/// `y`, leading 1s dropped, equals the output's trailing axes: `[n, d] + [d]`, a bias), the
+/// block length.
+fn repeated_block(x: &[usize], y: &[usize], out: &[usize]) -> Option<usize> {
+    let first = y.iter().position(|&d| d != 1).unwrap_or(y.len());
+    let y = &y[first..];
+    let block: usize = y.iter().product();
+    let trailing = out.len().checked_sub(y.len())?;
+    (x == out && &out[trailing..] == y && block > 0).then_some(block)
 }
 
 /// One input's values along an output row: a slice, or one value repeated (broadcast).
@@ -208,7 +246,7 @@ fn row_terms(x: Row<'_>, y: Row<'_>, len: usize, f: impl Fn(f32, f32) -> f32, si
         (Row::Slice(xs), Row::Slice(ys)) => sink.take(xs.iter().zip(ys).map(|(&x, &y)| f(x, y))),
         (Row::Slice(xs), Row::Repeat(y)) => sink.take(xs.iter().map(|&x| f(x, y))),
         (Row::Repeat(x), Row::Slice(ys)) => sink.take(ys.iter().map(|&y| f(x, y))),
-        (Row::Repeat(x), Row::Repeat(y)) => sink.take(std::iter::repeat(f(x, y)).take(len)),
+        (Row::Repeat(x), Row::Repeat(y)) => sink.take(std::iter::repeat_n(f(x, y), len)),
     }
 }
 
@@ -257,7 +295,7 @@ impl Tape {
                 y.shape()
             )
         });
-        let mut z = self.pool.zeros(shape.numel());
+        let mut z = self.pool.for_overwrite(shape.numel()); // every element is written
         kind.with(Forward {
             x,
             y,

@@ -102,7 +102,7 @@ impl PointwiseLoop for BackwardLoop<'_> {
 /// `y = f(x)` into a pooled buffer.
 pub(crate) fn forward_pointwise(tape: &mut Tape, a: usize, f: impl Pointwise) -> Tensor {
     let x = &tape.nodes[a].value;
-    let mut y = tape.pool.zeros(x.len());
+    let mut y = tape.pool.for_overwrite(x.len()); // every element is written
     f.with(ForwardLoop {
         x: x.data(),
         y: &mut y,

@@ -1,79 +1,16 @@
-//! Matrix product `C = A B` of `[m, k]` by `[k, n]`, with matrixmultiply's `sgemm`.
+//! Matrix product `C = A B` of `[m, k]` by `[k, n]` (the products themselves are in
+//! `crate::gemm`: a register-blocked kernel for small shapes, matrixmultiply's `sgemm` for
+//! large ones).
 //!
-//! Backward: `dA += dC B^T` and `dB += A^T dC`. The transposes are never materialized: sgemm
-//! takes a row stride and a column stride per operand, so `B^T` is `B` read with its strides
-//! swapped. `beta = 1` makes sgemm add into the gradient buffer directly.
-//!
-//! matrixmultiply is used single-threaded (its `threading` feature is off): its results then
-//! do not depend on the machine's thread count. Note that sgemm allocates a packing buffer
-//! on every call; that is the only allocation of a warm training step (see the crate docs).
+//! Backward: `dA += dC B^T` and `dB += A^T dC`. The transposes are views: a matrix is read
+//! through a row stride and a column stride, so `B^T` is `B` with its strides swapped.
+//! `beta = 1` adds into the gradient buffer directly.
 
+use crate::gemm::{gemm, MatRef};
 use crate::op::Op;
 use crate::shape::Shape;
 use crate::tape::{GradSink, Node, Tape, Var};
 use crate::tensor::Tensor;
-
-/// A row-major matrix view: data plus (rows, cols) and strides (row stride, column stride).
-struct MatRef<'a> {
-    data: &'a [f32],
-    rows: usize,
-    cols: usize,
-    rs: usize,
-    cs: usize,
-}
-
-impl<'a> MatRef<'a> {
-    fn row_major(data: &'a [f32], rows: usize, cols: usize) -> Self {
-        MatRef {
-            data,
-            rows,
-            cols,
-            rs: cols,
-            cs: 1,
-        }
-    }
-
-    /// The transpose, by swapping dimensions and strides (no copy).
-    fn t(self) -> Self {
-        MatRef {
-            data: self.data,
-            rows: self.cols,
-            cols: self.rows,
-            rs: self.cs,
-            cs: self.rs,
-        }
-    }
-}
-
-/// `c (row-major m x n) = beta * c + a b`.
-fn gemm(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32]) {
-    let (m, k, n) = (a.rows, a.cols, b.cols);
-    assert!(b.rows == k && c.len() == m * n);
-    // These lengths guarantee every strided access sgemm makes stays inside the slices.
-    assert!(a.data.len() >= m * k && b.data.len() >= k * n);
-    // SAFETY: the pointers come from slices that hold m*k, k*n and m*n elements; the strides
-    // describe row-major layouts (or their transposes) of exactly those shapes, so every
-    // element sgemm reads or writes is in bounds, and `c` does not alias `a` or `b` (it is a
-    // `&mut` borrow).
-    unsafe {
-        matrixmultiply::sgemm(
-            m,
-            k,
-            n,
-            1.0,
-            a.data.as_ptr(),
-            a.rs as isize,
-            a.cs as isize,
-            b.data.as_ptr(),
-            b.rs as isize,
-            b.cs as isize,
-            beta,
-            c.as_mut_ptr(),
-            n as isize,
-            1,
-        );
-    }
-}
 
 pub(crate) fn backward(a: usize, b: usize, g: &[f32], nodes: &[Node], sink: &mut GradSink<'_>) {
     let (x, w) = (&nodes[a].value, &nodes[b].value);
@@ -81,11 +18,25 @@ pub(crate) fn backward(a: usize, b: usize, g: &[f32], nodes: &[Node], sink: &mut
     let dc = || MatRef::row_major(g, m, n);
     if sink.wants(a) {
         // dA [m,k] += dC [m,n] . B^T [n,k]
-        gemm(dc(), MatRef::row_major(w.data(), k, n).t(), 1.0, sink.of(a));
+        let (da, scratch) = sink.of_with_scratch(a);
+        gemm(
+            dc(),
+            MatRef::row_major(w.data(), k, n).t(),
+            1.0,
+            da,
+            scratch,
+        );
     }
     if sink.wants(b) {
         // dB [k,n] += A^T [k,m] . dC [m,n]
-        gemm(MatRef::row_major(x.data(), m, k).t(), dc(), 1.0, sink.of(b));
+        let (db, scratch) = sink.of_with_scratch(b);
+        gemm(
+            MatRef::row_major(x.data(), m, k).t(),
+            dc(),
+            1.0,
+            db,
+            scratch,
+        );
     }
 }
 
@@ -109,12 +60,13 @@ impl Tape {
             "matmul: shapes {xs:?} and {ws:?} are not [m, k] and [k, n]"
         );
         let (m, k, n) = (xs[0], xs[1], ws[1]);
-        let mut c = self.pool.zeros(m * n);
+        let mut c = self.pool.for_overwrite(m * n); // gemm with beta = 0 writes all of it
         gemm(
             MatRef::row_major(x.data(), m, k),
             MatRef::row_major(w.data(), k, n),
             0.0,
             &mut c,
+            &mut self.gemm_scratch,
         );
         let needs = self.needs_grad(a) || self.needs_grad(b);
         self.push(

@@ -1,0 +1,137 @@
+//! The optimizer step at 1e7 parameters against the machine's memory bandwidth.
+//!
+//! An Adam step reads p, g, m, v and writes p, m, v: 7 f32 = 28 bytes per parameter, and
+//! does a handful of flops per parameter, so at 1e7 parameters (280 MB of traffic, far
+//! beyond the caches) it can go no faster than memory allows. This bench measures:
+//!
+//! - the bandwidth, with a STREAM-like triad `a[i] = b[i] + s * c[i]` over three arrays of
+//!   `N` f32, counted as STREAM does (12 bytes per element: two reads, one write). STREAM's
+//!   count leaves out the hidden read of `a` a write-back cache makes before writing it
+//!   ("write-allocate"), so it understates what the memory did. Adam has no such hidden
+//!   traffic (every array it writes it has just read), so the bench also runs an in-place
+//!   triad `a[i] = a[i] + s * b[i]` (12 bytes, all of them real) and compares the step
+//!   with the larger of the two bandwidths;
+//! - the Adam and CaAdam (additive) steps on `N` parameters;
+//!
+//! on one thread and on all cores (each in its own rayon pool), and prints the step's
+//! effective bandwidth (28 bytes per parameter over the step time) as a fraction of the
+//! triad's. The peer, `torch.optim.Adam(fused=True)` at the same size, is
+//! `benches/peers_optim_step.py` (run by `benches/peers.sh`).
+//!
+//! Run: `cargo bench --bench bandwidth` (about 20 s). Times are medians of `REPS` runs.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use caadam_nn::ParamLayout;
+use caadam_optim::{Adam, AdamConfig, CaAdam, CaAdamConfig, Optimizer, Strategy};
+use rayon::prelude::*;
+
+/// Parameters (and triad array length).
+const N: usize = 10_000_000;
+/// Timed repetitions of each measurement.
+const REPS: usize = 15;
+/// Bytes an Adam step moves per parameter: read p, g, m, v; write p, m, v (f32).
+const ADAM_BYTES: f64 = 28.0;
+/// Bytes STREAM counts per triad element: read b, c; write a (f32).
+const TRIAD_BYTES: f64 = 12.0;
+
+/// Median wall time of `f` over `REPS` runs, after one warm-up run.
+fn median_seconds(mut f: impl FnMut()) -> f64 {
+    f();
+    let mut times: Vec<f64> = (0..REPS)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed().as_secs_f64()
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[REPS / 2]
+}
+
+/// `a = b + s c`, in 64 Ki-element chunks spread over the current rayon pool.
+fn triad(a: &mut [f32], b: &[f32], c: &[f32], s: f32) {
+    const CHUNK: usize = 1 << 16;
+    a.par_chunks_mut(CHUNK)
+        .zip(b.par_chunks(CHUNK))
+        .zip(c.par_chunks(CHUNK))
+        .for_each(|((a, b), c)| {
+            for ((a, &b), &c) in a.iter_mut().zip(b).zip(c) {
+                *a = b + s * c;
+            }
+        });
+}
+
+/// `a += s b`, as [`triad`] (the read-modify-write pattern of an optimizer step).
+fn triad_in_place(a: &mut [f32], b: &[f32], s: f32) {
+    const CHUNK: usize = 1 << 16;
+    a.par_chunks_mut(CHUNK)
+        .zip(b.par_chunks(CHUNK))
+        .for_each(|(a, b)| {
+            for (a, &b) in a.iter_mut().zip(b) {
+                *a += s * b;
+            }
+        });
+}
+
+/// Median step time of `opt` on `N` parameters.
+fn step_seconds(opt: &mut dyn Optimizer) -> f64 {
+    let mut params: Vec<f32> = (0..N).map(|i| ((i % 1000) as f32 - 500.0) * 1e-3).collect();
+    let grads: Vec<f32> = (0..N).map(|i| ((i % 777) as f32 - 388.0) * 1e-4).collect();
+    let t = median_seconds(|| opt.step(&mut params, &grads).expect("finite gradients"));
+    black_box(&params);
+    t
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter argument is not supported here.
+    let all = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let layout = ParamLayout::flat("p", N);
+    println!(
+        "| threads | triad GB/s | in-place triad GB/s | Adam step ms | Adam GB/s | Adam / best triad | CaAdam step ms | CaAdam / best triad |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    let mut thread_counts = vec![1];
+    if all > 1 {
+        thread_counts.push(all);
+    }
+    for threads in thread_counts {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("rayon pool");
+        pool.install(|| {
+            let b = vec![1.0f32; N];
+            let c = vec![2.0f32; N];
+            let mut a = vec![0.0f32; N];
+            let t_triad = median_seconds(|| triad(&mut a, &b, &c, 3.0));
+            black_box(&a);
+            let triad_gbs = TRIAD_BYTES * N as f64 / t_triad / 1e9;
+            let t_in_place = median_seconds(|| triad_in_place(&mut a, &b, 1e-3));
+            black_box(&a);
+            let in_place_gbs = TRIAD_BYTES * N as f64 / t_in_place / 1e9;
+            let best_gbs = triad_gbs.max(in_place_gbs);
+
+            let mut adam = Adam::new(AdamConfig::default(), &layout).expect("valid config");
+            let t_adam = step_seconds(&mut adam);
+            let adam_gbs = ADAM_BYTES * N as f64 / t_adam / 1e9;
+
+            let config = CaAdamConfig {
+                strategy: Strategy::Additive,
+                ..Default::default()
+            };
+            let mut caadam = CaAdam::new(config, &layout).expect("valid config");
+            let t_caadam = step_seconds(&mut caadam);
+            let caadam_gbs = ADAM_BYTES * N as f64 / t_caadam / 1e9;
+
+            println!(
+                "| {threads} | {triad_gbs:.2} | {in_place_gbs:.2} | {:.3} | {adam_gbs:.2} | {:.0}% | {:.3} | {:.0}% |",
+                t_adam * 1e3,
+                100.0 * adam_gbs / best_gbs,
+                t_caadam * 1e3,
+                100.0 * caadam_gbs / best_gbs,
+            );
+        });
+    }
+}
