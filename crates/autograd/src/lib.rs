@@ -76,6 +76,7 @@ mod ops;
 mod parallel;
 mod pool;
 mod shape;
+pub mod simd;
 mod tape;
 mod tensor;
 

@@ -11,6 +11,8 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
+use crate::simd_kernel;
+
 /// Buffers with at least this many elements are processed with rayon.
 ///
 /// Measured on the 2-core development machine (`x + 1` and `tanh(x)` over `n` elements,
@@ -44,11 +46,7 @@ pub(crate) fn for_chunks(out: &mut [f32], f: impl Fn(usize, &mut [f32]) + Sync +
 
 /// `out[i] = f(x[i])`.
 pub(crate) fn map(out: &mut [f32], x: &[f32], f: impl Fn(f32) -> f32 + Sync + Send) {
-    for_chunks(out, |start, o| {
-        for (o, &x) in o.iter_mut().zip(&x[start..]) {
-            *o = f(x);
-        }
-    });
+    for_chunks(out, |start, o| map_chunk(o, &x[start..], &f));
 }
 
 /// `out[i] = f(x[i], y[i])`.
@@ -58,11 +56,7 @@ pub(crate) fn map2(
     y: &[f32],
     f: impl Fn(f32, f32) -> f32 + Sync + Send,
 ) {
-    for_chunks(out, |start, o| {
-        for ((o, &x), &y) in o.iter_mut().zip(&x[start..]).zip(&y[start..]) {
-            *o = f(x, y);
-        }
-    });
+    for_chunks(out, |start, o| map2_chunk(o, &x[start..], &y[start..], &f));
 }
 
 /// `out[i] += f(x[i], y[i])` (gradient accumulation).
@@ -73,9 +67,7 @@ pub(crate) fn add_map2(
     f: impl Fn(f32, f32) -> f32 + Sync + Send,
 ) {
     for_chunks(out, |start, o| {
-        for ((o, &x), &y) in o.iter_mut().zip(&x[start..]).zip(&y[start..]) {
-            *o += f(x, y);
-        }
+        add_map2_chunk(o, &x[start..], &y[start..], &f)
     });
 }
 
@@ -88,15 +80,63 @@ pub(crate) fn add_map3(
     f: impl Fn(f32, f32, f32) -> f32 + Sync + Send,
 ) {
     for_chunks(out, |start, o| {
-        let it = o
-            .iter_mut()
-            .zip(&x[start..])
-            .zip(&y[start..])
-            .zip(&z[start..]);
-        for (((o, &x), &y), &z) in it {
+        add_map3_chunk(o, &x[start..], &y[start..], &z[start..], &f)
+    });
+}
+
+// The loops of the maps above, one chunk at a time, each compiled for the CPU's widest SIMD
+// (`simd_kernel!`); the rule `f` is inlined into the loop, so each op gets its own loop.
+
+simd_kernel! {
+    /// `out[i] = f(x[i])`.
+    pub(crate) fn map_chunk<F: Fn(f32) -> f32>(out: &mut [f32], x: &[f32], f: F) {
+        for (o, &x) in out.iter_mut().zip(x) {
+            *o = f(x);
+        }
+    }
+}
+
+simd_kernel! {
+    /// `out[i] = f(x[i], y[i])`.
+    pub(crate) fn map2_chunk<F: Fn(f32, f32) -> f32>(
+        out: &mut [f32],
+        x: &[f32],
+        y: &[f32],
+        f: F,
+    ) {
+        for ((o, &x), &y) in out.iter_mut().zip(x).zip(y) {
+            *o = f(x, y);
+        }
+    }
+}
+
+simd_kernel! {
+    /// `out[i] += f(x[i], y[i])`.
+    pub(crate) fn add_map2_chunk<F: Fn(f32, f32) -> f32>(
+        out: &mut [f32],
+        x: &[f32],
+        y: &[f32],
+        f: F,
+    ) {
+        for ((o, &x), &y) in out.iter_mut().zip(x).zip(y) {
+            *o += f(x, y);
+        }
+    }
+}
+
+simd_kernel! {
+    /// `out[i] += f(x[i], y[i], z[i])`.
+    pub(crate) fn add_map3_chunk<F: Fn(f32, f32, f32) -> f32>(
+        out: &mut [f32],
+        x: &[f32],
+        y: &[f32],
+        z: &[f32],
+        f: F,
+    ) {
+        for (((o, &x), &y), &z) in out.iter_mut().zip(x).zip(y).zip(z) {
             *o += f(x, y, z);
         }
-    });
+    }
 }
 
 /// The sum of `chunk_sum(range)` over `0..len` cut into fixed [`CHUNK`]-sized ranges, combined

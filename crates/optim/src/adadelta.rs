@@ -7,6 +7,7 @@ use crate::error::{ensure, ensure_non_negative};
 use crate::parallel::{for_each_chunk, Lanes};
 use crate::slots::{delegate_to_slots, Slots};
 use crate::{weight_decay, OptimError, Optimizer};
+use caadam_autograd::simd_kernel;
 
 /// Adadelta's hyperparameters; defaults are torch.optim.Adadelta's.
 ///
@@ -83,21 +84,23 @@ impl Adadelta {
 }
 
 // The loop sits in its own function so that slices and scalars arrive as arguments (known
-// not to alias), which lets the compiler keep the scalars in registers and vectorize it.
-#[inline(never)]
-fn kernel(params: &mut [f32], grads: &[f32], sq: &mut [f32], acc: &mut [f32], k: [f32; 5]) {
-    let [lr, rho, one_minus_rho, wd, eps] = k;
-    for (((p, &g), sq), acc) in params
-        .iter_mut()
-        .zip(grads)
-        .zip(sq.iter_mut())
-        .zip(acc.iter_mut())
-    {
-        let g = weight_decay::l2(g, *p, wd);
-        *sq = rho * *sq + one_minus_rho * (g * g);
-        let delta = (*acc + eps).sqrt() / (*sq + eps).sqrt() * g;
-        *acc = rho * *acc + one_minus_rho * (delta * delta);
-        *p -= lr * delta;
+// not to alias), which lets the compiler keep the scalars in registers and vectorize it;
+// `simd_kernel!` compiles it for the widest SIMD the CPU has.
+simd_kernel! {
+    fn kernel(params: &mut [f32], grads: &[f32], sq: &mut [f32], acc: &mut [f32], k: [f32; 5]) {
+        let [lr, rho, one_minus_rho, wd, eps] = k;
+        for (((p, &g), sq), acc) in params
+            .iter_mut()
+            .zip(grads)
+            .zip(sq.iter_mut())
+            .zip(acc.iter_mut())
+        {
+            let g = weight_decay::l2(g, *p, wd);
+            *sq = rho * *sq + one_minus_rho * (g * g);
+            let delta = (*acc + eps).sqrt() / (*sq + eps).sqrt() * g;
+            *acc = rho * *acc + one_minus_rho * (delta * delta);
+            *p -= lr * delta;
+        }
     }
 }
 

@@ -7,6 +7,7 @@ use crate::error::ensure_non_negative;
 use crate::parallel::{for_each_chunk, Lanes};
 use crate::slots::{delegate_to_slots, Slots};
 use crate::{weight_decay, OptimError, Optimizer};
+use caadam_autograd::simd_kernel;
 
 /// Adagrad's hyperparameters; defaults are torch.optim.Adagrad's.
 ///
@@ -88,13 +89,15 @@ impl Adagrad {
 }
 
 // The loop sits in its own function so that slices and scalars arrive as arguments (known
-// not to alias), which lets the compiler keep the scalars in registers and vectorize it.
-#[inline(never)]
-fn kernel(params: &mut [f32], grads: &[f32], sum: &mut [f32], clr: f32, wd: f32, eps: f32) {
-    for ((p, &g), s) in params.iter_mut().zip(grads).zip(sum.iter_mut()) {
-        let g = weight_decay::l2(g, *p, wd);
-        *s += g * g;
-        *p -= clr * (g / (s.sqrt() + eps));
+// not to alias), which lets the compiler keep the scalars in registers and vectorize it;
+// `simd_kernel!` compiles it for the widest SIMD the CPU has.
+simd_kernel! {
+    fn kernel(params: &mut [f32], grads: &[f32], sum: &mut [f32], clr: f32, wd: f32, eps: f32) {
+        for ((p, &g), s) in params.iter_mut().zip(grads).zip(sum.iter_mut()) {
+            let g = weight_decay::l2(g, *p, wd);
+            *s += g * g;
+            *p -= clr * (g / (s.sqrt() + eps));
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! Adam (torch.optim.Adam), and the moment-update kernel that AdamW and CaAdam share.
 
+use caadam_autograd::simd_kernel;
 use caadam_nn::ParamLayout;
 use serde::{Deserialize, Serialize};
 
@@ -238,28 +239,30 @@ fn for_spans(
     }
 }
 
-/// The element-wise Adam update of one span with step coefficient `coef`.
-///
-/// Kept out of line so that the slices arrive as function arguments (known not to alias),
-/// and branch-free inside the loops, so that the compiler vectorizes them.
-#[inline(never)]
-fn update(
-    k: Consts,
-    coef: f32,
-    params: &mut [f32],
-    grads: &[f32],
-    m: &mut [f32],
-    v: &mut [f32],
-    vmax: Option<&mut [f32]>,
-) {
-    match (k.form, vmax) {
-        (EpsilonForm::Torch, None) => update_with::<false>(k, coef, params, grads, m, v),
-        (EpsilonForm::Keras, None) => update_with::<true>(k, coef, params, grads, m, v),
-        (EpsilonForm::Torch, Some(vmax)) => {
-            update_amsgrad::<false>(k, coef, params, grads, m, v, vmax)
-        }
-        (EpsilonForm::Keras, Some(vmax)) => {
-            update_amsgrad::<true>(k, coef, params, grads, m, v, vmax)
+simd_kernel! {
+    /// The element-wise Adam update of one span with step coefficient `coef`.
+    ///
+    /// Kept out of line so that the slices arrive as function arguments (known not to alias),
+    /// and branch-free inside the loops, so that the compiler vectorizes them; `simd_kernel!`
+    /// compiles it for the widest SIMD the CPU has.
+    fn update(
+        k: Consts,
+        coef: f32,
+        params: &mut [f32],
+        grads: &[f32],
+        m: &mut [f32],
+        v: &mut [f32],
+        vmax: Option<&mut [f32]>,
+    ) {
+        match (k.form, vmax) {
+            (EpsilonForm::Torch, None) => update_with::<false>(k, coef, params, grads, m, v),
+            (EpsilonForm::Keras, None) => update_with::<true>(k, coef, params, grads, m, v),
+            (EpsilonForm::Torch, Some(vmax)) => {
+                update_amsgrad::<false>(k, coef, params, grads, m, v, vmax)
+            }
+            (EpsilonForm::Keras, Some(vmax)) => {
+                update_amsgrad::<true>(k, coef, params, grads, m, v, vmax)
+            }
         }
     }
 }

@@ -8,6 +8,7 @@ use crate::optimizer::bias_correction;
 use crate::parallel::{for_each_chunk, Lanes};
 use crate::slots::{delegate_to_slots, Slots};
 use crate::{weight_decay, OptimError, Optimizer};
+use caadam_autograd::simd_kernel;
 
 /// Adamax's hyperparameters; defaults are torch.optim.Adamax's.
 ///
@@ -82,20 +83,22 @@ impl Adamax {
 }
 
 // The loop sits in its own function so that slices and scalars arrive as arguments (known
-// not to alias), which lets the compiler keep the scalars in registers and vectorize it.
-#[inline(never)]
-fn kernel(params: &mut [f32], grads: &[f32], m: &mut [f32], u: &mut [f32], k: [f32; 5]) {
-    let [one_minus_b1, b2, wd, eps, clr] = k;
-    for (((p, &g), m), u) in params
-        .iter_mut()
-        .zip(grads)
-        .zip(m.iter_mut())
-        .zip(u.iter_mut())
-    {
-        let g = weight_decay::l2(g, *p, wd);
-        *m += one_minus_b1 * (g - *m);
-        *u = (b2 * *u).max(g.abs() + eps);
-        *p -= clr * (*m / *u);
+// not to alias), which lets the compiler keep the scalars in registers and vectorize it;
+// `simd_kernel!` compiles it for the widest SIMD the CPU has.
+simd_kernel! {
+    fn kernel(params: &mut [f32], grads: &[f32], m: &mut [f32], u: &mut [f32], k: [f32; 5]) {
+        let [one_minus_b1, b2, wd, eps, clr] = k;
+        for (((p, &g), m), u) in params
+            .iter_mut()
+            .zip(grads)
+            .zip(m.iter_mut())
+            .zip(u.iter_mut())
+        {
+            let g = weight_decay::l2(g, *p, wd);
+            *m += one_minus_b1 * (g - *m);
+            *u = (b2 * *u).max(g.abs() + eps);
+            *p -= clr * (*m / *u);
+        }
     }
 }
 

@@ -9,6 +9,7 @@ use crate::optimizer::bias_correction;
 use crate::parallel::{for_each_chunk, Lanes};
 use crate::slots::{delegate_to_slots, Slots};
 use crate::{weight_decay, OptimError, Optimizer, OptimizerState};
+use caadam_autograd::simd_kernel;
 
 /// NAdam's hyperparameters; defaults are torch.optim.NAdam's.
 ///
@@ -107,20 +108,22 @@ struct Consts {
 }
 
 // The loop sits in its own function so that slices and scalars arrive as arguments (known
-// not to alias), which lets the compiler keep the scalars in registers and vectorize it.
-#[inline(never)]
-fn kernel(params: &mut [f32], grads: &[f32], m: &mut [f32], v: &mut [f32], k: Consts) {
-    for (((p, &g), m), v) in params
-        .iter_mut()
-        .zip(grads)
-        .zip(m.iter_mut())
-        .zip(v.iter_mut())
-    {
-        let g = weight_decay::l2(g, *p, k.wd);
-        k.decay_rates.update(g, m, v);
-        let d = (*v / k.bc2).sqrt() + k.eps;
-        *p -= k.coef_g * (g / d);
-        *p -= k.coef_m * (*m / d);
+// not to alias), which lets the compiler keep the scalars in registers and vectorize it;
+// `simd_kernel!` compiles it for the widest SIMD the CPU has.
+simd_kernel! {
+    fn kernel(params: &mut [f32], grads: &[f32], m: &mut [f32], v: &mut [f32], k: Consts) {
+        for (((p, &g), m), v) in params
+            .iter_mut()
+            .zip(grads)
+            .zip(m.iter_mut())
+            .zip(v.iter_mut())
+        {
+            let g = weight_decay::l2(g, *p, k.wd);
+            k.decay_rates.update(g, m, v);
+            let d = (*v / k.bc2).sqrt() + k.eps;
+            *p -= k.coef_g * (g / d);
+            *p -= k.coef_m * (*m / d);
+        }
     }
 }
 

@@ -8,6 +8,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use caadam_autograd::simd_kernel;
 use rayon::prelude::*;
 
 /// Elements per chunk: 16 Ki `f32` (64 KiB per buffer), large enough to amortise a rayon
@@ -144,7 +145,6 @@ where
 /// any number of threads).
 pub(crate) fn first_non_finite(values: &[f32]) -> Option<usize> {
     // A whole-chunk test without early exit vectorizes; only the bad chunk is searched.
-    let all_finite = |c: &[f32]| c.iter().fold(true, |ok, x| ok & x.is_finite());
     let chunk = if values.len() < parallel_threshold() {
         values.chunks(CHUNK).position(|c| !all_finite(c))?
     } else {
@@ -157,6 +157,13 @@ pub(crate) fn first_non_finite(values: &[f32]) -> Option<usize> {
         .iter()
         .position(|x| !x.is_finite())
         .map(|i| start + i)
+}
+
+simd_kernel! {
+    /// True if no element of `chunk` is NaN or infinite.
+    fn all_finite(chunk: &[f32]) -> bool {
+        chunk.iter().fold(true, |ok, x| ok & x.is_finite())
+    }
 }
 
 /// `f(chunk)` for every [`CHUNK`]-sized piece of `values`, summed in chunk order.

@@ -9,6 +9,7 @@ use crate::optimizer::bias_correction;
 use crate::parallel::{for_each_chunk, Lanes};
 use crate::slots::{delegate_to_slots, Slots};
 use crate::{weight_decay, OptimError, Optimizer};
+use caadam_autograd::simd_kernel;
 
 /// RAdam's hyperparameters; defaults are torch.optim.RAdam's.
 ///
@@ -103,21 +104,23 @@ struct Consts {
 }
 
 // The loop sits in its own function so that slices and scalars arrive as arguments (known
-// not to alias), which lets the compiler keep the scalars in registers and vectorize it.
-#[inline(never)]
-fn kernel(params: &mut [f32], grads: &[f32], m: &mut [f32], v: &mut [f32], k: Consts) {
-    for (((p, &g), m), v) in params
-        .iter_mut()
-        .zip(grads)
-        .zip(m.iter_mut())
-        .zip(v.iter_mut())
-    {
-        let g = weight_decay::l2(g, *p, k.wd);
-        k.decay_rates.update(g, m, v);
-        if k.adaptive {
-            *p -= k.coef * *m * (k.bc2_sqrt / (v.sqrt() + k.eps));
-        } else {
-            *p -= k.coef * *m;
+// not to alias), which lets the compiler keep the scalars in registers and vectorize it;
+// `simd_kernel!` compiles it for the widest SIMD the CPU has.
+simd_kernel! {
+    fn kernel(params: &mut [f32], grads: &[f32], m: &mut [f32], v: &mut [f32], k: Consts) {
+        for (((p, &g), m), v) in params
+            .iter_mut()
+            .zip(grads)
+            .zip(m.iter_mut())
+            .zip(v.iter_mut())
+        {
+            let g = weight_decay::l2(g, *p, k.wd);
+            k.decay_rates.update(g, m, v);
+            if k.adaptive {
+                *p -= k.coef * *m * (k.bc2_sqrt / (v.sqrt() + k.eps));
+            } else {
+                *p -= k.coef * *m;
+            }
         }
     }
 }

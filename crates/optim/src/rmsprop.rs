@@ -7,6 +7,7 @@ use crate::error::ensure_non_negative;
 use crate::parallel::{for_each_chunk, Lanes};
 use crate::slots::{delegate_to_slots, Slots};
 use crate::{momentum, weight_decay, OptimError, Optimizer};
+use caadam_autograd::simd_kernel;
 
 /// RMSprop's hyperparameters; defaults are torch.optim.RMSprop's.
 ///
@@ -111,35 +112,37 @@ struct Consts {
 }
 
 // The loop sits in its own function so that slices and scalars arrive as arguments (known
-// not to alias), which lets the compiler keep the scalars in registers and vectorize it.
-#[inline(never)]
-fn kernel(
-    params: &mut [f32],
-    grads: &[f32],
-    sq: &mut [f32],
-    buf: &mut [f32],
-    ga: &mut [f32],
-    k: Consts,
-) {
-    for ((((p, &g), sq), buf), ga) in params
-        .iter_mut()
-        .zip(grads)
-        .zip(sq.iter_mut())
-        .zip(buf.iter_mut())
-        .zip(ga.iter_mut())
-    {
-        let g = weight_decay::l2(g, *p, k.wd);
-        *sq = k.alpha * *sq + k.one_minus_alpha * (g * g);
-        let avg = if k.centered {
-            *ga += k.one_minus_alpha * (g - *ga);
-            (*sq - *ga * *ga).sqrt() + k.eps
-        } else {
-            sq.sqrt() + k.eps
-        };
-        if k.mu > 0.0 {
-            *p -= k.lr * momentum::update(buf, g / avg, k.mu, 1.0, false);
-        } else {
-            *p -= k.lr * (g / avg);
+// not to alias), which lets the compiler keep the scalars in registers and vectorize it;
+// `simd_kernel!` compiles it for the widest SIMD the CPU has.
+simd_kernel! {
+    fn kernel(
+        params: &mut [f32],
+        grads: &[f32],
+        sq: &mut [f32],
+        buf: &mut [f32],
+        ga: &mut [f32],
+        k: Consts,
+    ) {
+        for ((((p, &g), sq), buf), ga) in params
+            .iter_mut()
+            .zip(grads)
+            .zip(sq.iter_mut())
+            .zip(buf.iter_mut())
+            .zip(ga.iter_mut())
+        {
+            let g = weight_decay::l2(g, *p, k.wd);
+            *sq = k.alpha * *sq + k.one_minus_alpha * (g * g);
+            let avg = if k.centered {
+                *ga += k.one_minus_alpha * (g - *ga);
+                (*sq - *ga * *ga).sqrt() + k.eps
+            } else {
+                sq.sqrt() + k.eps
+            };
+            if k.mu > 0.0 {
+                *p -= k.lr * momentum::update(buf, g / avg, k.mu, 1.0, false);
+            } else {
+                *p -= k.lr * (g / avg);
+            }
         }
     }
 }

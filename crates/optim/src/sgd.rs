@@ -8,6 +8,7 @@ use crate::error::{ensure, ensure_non_negative};
 use crate::parallel::{for_each_chunk, Lanes};
 use crate::slots::{delegate_to_slots, Slots};
 use crate::{momentum, weight_decay, OptimError, Optimizer};
+use caadam_autograd::simd_kernel;
 
 /// SGD's hyperparameters; defaults are torch.optim.SGD's.
 ///
@@ -118,31 +119,34 @@ struct Momentum {
 }
 
 // The loops sit in their own functions so that the slices and scalars arrive as arguments
-// (known not to alias each other), which lets the compiler vectorize them.
+// (known not to alias each other), which lets the compiler vectorize them; `simd_kernel!`
+// compiles each for the widest SIMD the CPU has.
 
-#[inline(never)]
-fn plain(params: &mut [f32], grads: &[f32], lr: f32, wd: f32, sign: f32) {
-    for (p, &g) in params.iter_mut().zip(grads) {
-        let g = weight_decay::l2(sign * g, *p, wd);
-        *p -= lr * g;
+simd_kernel! {
+    fn plain(params: &mut [f32], grads: &[f32], lr: f32, wd: f32, sign: f32) {
+        for (p, &g) in params.iter_mut().zip(grads) {
+            let g = weight_decay::l2(sign * g, *p, wd);
+            *p -= lr * g;
+        }
     }
 }
 
-#[inline(never)]
-fn with_momentum(
-    params: &mut [f32],
-    grads: &[f32],
-    buf: &mut [f32],
-    lr: f32,
-    wd: f32,
-    sign: f32,
-    m: Momentum,
-) {
-    for ((p, &g), b) in params.iter_mut().zip(grads).zip(buf.iter_mut()) {
-        let g = weight_decay::l2(sign * g, *p, wd);
-        let b = momentum::update(b, g, m.mu, m.keep, m.first);
-        let d = if m.nesterov { g + m.mu * b } else { b };
-        *p -= lr * d;
+simd_kernel! {
+    fn with_momentum(
+        params: &mut [f32],
+        grads: &[f32],
+        buf: &mut [f32],
+        lr: f32,
+        wd: f32,
+        sign: f32,
+        m: Momentum,
+    ) {
+        for ((p, &g), b) in params.iter_mut().zip(grads).zip(buf.iter_mut()) {
+            let g = weight_decay::l2(sign * g, *p, wd);
+            let b = momentum::update(b, g, m.mu, m.keep, m.first);
+            let d = if m.nesterov { g + m.mu * b } else { b };
+            *p -= lr * d;
+        }
     }
 }
 

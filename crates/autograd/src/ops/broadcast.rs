@@ -66,9 +66,7 @@ impl BinaryLoop for Forward<'_> {
             // per-row bookkeeping)
             let rows = z.chunks_exact_mut(block).zip(x.data().chunks_exact(block));
             for (z, x) in rows {
-                for ((z, &x), &y) in z.iter_mut().zip(x).zip(y.data()) {
-                    *z = f(x, y).0;
-                }
+                parallel::map2_chunk(z, x, y.data(), move |x, y| f(x, y).0);
             }
             return;
         }
@@ -126,9 +124,8 @@ impl<const WRT_Y: bool> BinaryLoop for Backward<'_, WRT_Y> {
                 } else {
                     &mut dst[r * block..][..block]
                 };
-                for (((d, &g), &x), &y) in dst.iter_mut().zip(g).zip(x).zip(y.data()) {
-                    *d += g * slope(x, y);
-                }
+                let term = move |g: f32, x, y| g * slope(x, y);
+                parallel::add_map3_chunk(dst, g, x, y.data(), term);
             }
             return;
         }
