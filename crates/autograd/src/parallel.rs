@@ -12,6 +12,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use crate::simd_kernel;
+use crate::tape::Write;
 
 /// Buffers with at least this many elements are processed with rayon.
 ///
@@ -84,6 +85,49 @@ pub(crate) fn add_map3(
     });
 }
 
+/// `out[i] = f(x[i], y[i], z[i])`.
+pub(crate) fn map3(
+    out: &mut [f32],
+    x: &[f32],
+    y: &[f32],
+    z: &[f32],
+    f: impl Fn(f32, f32, f32) -> f32 + Sync + Send,
+) {
+    for_chunks(out, |start, o| {
+        map3_chunk(o, &x[start..], &y[start..], &z[start..], &f)
+    });
+}
+
+/// `out[i] = f(x[i], y[i])` or `out[i] += f(x[i], y[i])`, as `mode` says (a gradient's
+/// first contribution, or a later one).
+pub(crate) fn write_map2(
+    out: &mut [f32],
+    mode: Write,
+    x: &[f32],
+    y: &[f32],
+    f: impl Fn(f32, f32) -> f32 + Sync + Send,
+) {
+    match mode {
+        Write::Assign => map2(out, x, y, f),
+        Write::Add => add_map2(out, x, y, f),
+    }
+}
+
+/// `out[i] = f(x[i], y[i], z[i])` or `out[i] += ...`, as `mode` says.
+pub(crate) fn write_map3(
+    out: &mut [f32],
+    mode: Write,
+    x: &[f32],
+    y: &[f32],
+    z: &[f32],
+    f: impl Fn(f32, f32, f32) -> f32 + Sync + Send,
+) {
+    match mode {
+        Write::Assign => map3(out, x, y, z, f),
+        Write::Add => add_map3(out, x, y, z, f),
+    }
+}
+
 // The loops of the maps above, one chunk at a time, each compiled for the CPU's widest SIMD
 // (`simd_kernel!`); the rule `f` is inlined into the loop, so each op gets its own loop.
 
@@ -120,6 +164,21 @@ simd_kernel! {
     ) {
         for ((o, &x), &y) in out.iter_mut().zip(x).zip(y) {
             *o += f(x, y);
+        }
+    }
+}
+
+simd_kernel! {
+    /// `out[i] = f(x[i], y[i], z[i])`.
+    pub(crate) fn map3_chunk<F: Fn(f32, f32, f32) -> f32>(
+        out: &mut [f32],
+        x: &[f32],
+        y: &[f32],
+        z: &[f32],
+        f: F,
+    ) {
+        for (((o, &x), &y), &z) in out.iter_mut().zip(x).zip(y).zip(z) {
+            *o = f(x, y, z);
         }
     }
 }

@@ -141,3 +141,72 @@ fn seeded_constructors_are_reproducible() {
         Tensor::uniform(&[7], -1.0, 1.0, &mut r2)
     );
 }
+
+/// Records a small network that goes through every backward rule that stores (rather than
+/// adds) a gradient's first contribution: matmul (both operands), a bias add (repeated
+/// block), a general broadcast, an elementwise product, activations and the MSE loss.
+/// Returns every parameter's gradient.
+fn record_and_differentiate(tape: &mut Tape, fill: Option<f32>, rows: usize) -> Vec<Vec<f32>> {
+    let value = |i: usize| fill.unwrap_or(((i * 37 % 11) as f32 - 3.0) * 0.1);
+    let values = |n: usize| (0..n).map(value).collect::<Vec<f32>>();
+    let x = tape.input_from(&values(rows * 3), &[rows, 3]);
+    let target = tape.input_from(&values(rows * 2), &[rows, 2]);
+    let w1 = tape.param(&values(3 * 4), &[3, 4], 0);
+    let b1 = tape.param(&values(4), &[4], 1);
+    let col = tape.param(&values(rows), &[rows, 1], 2);
+    let row = tape.param(&values(4), &[1, 4], 3);
+    let w2 = tape.param(&values(4 * 2), &[4, 2], 4);
+    let xw = tape.matmul(x, w1);
+    let z = tape.add(xw, b1); // bias: [rows, 4] + [4]
+    let outer = tape.mul(col, row); // general broadcast: [rows, 1] * [1, 4]
+    let zz = tape.mul(z, outer); // same shapes
+    let h = tape.relu(zz);
+    let t = tape.tanh(h);
+    let pred = tape.matmul(t, w2);
+    let loss = tape.mse(pred, target);
+    tape.backward(loss);
+    let grads = tape.param_grads().map(|(_, g)| g.data().to_vec()).collect();
+    tape.clear();
+    grads
+}
+
+#[test]
+fn warm_steps_overwrite_stale_buffers_and_match_a_fresh_tape() {
+    for rows in [5, 1] {
+        let fresh = record_and_differentiate(&mut Tape::new(), None, rows);
+        assert!(fresh.iter().flatten().all(|g| g.is_finite()));
+        for g in &fresh {
+            assert!(g.iter().any(|&g| g != 0.0), "rows = {rows}: {fresh:?}");
+        }
+        // A step whose every value is NaN leaves NaN in every pooled buffer; a rule that
+        // took a recycled buffer for a fresh gradient without overwriting all of it would
+        // carry that NaN into the next step.
+        let mut tape = Tape::new();
+        let poisoned = record_and_differentiate(&mut tape, Some(f32::NAN), rows);
+        assert!(poisoned.iter().flatten().any(|g| g.is_nan()));
+        let warm = record_and_differentiate(&mut tape, None, rows);
+        let bits = |g: &[Vec<f32>]| {
+            g.iter()
+                .map(|v| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(bits(&warm), bits(&fresh), "rows = {rows}");
+    }
+}
+
+#[test]
+fn a_bias_over_zero_rows_gets_a_zero_gradient_on_a_warm_tape() {
+    let mut tape = Tape::new();
+    for (rows, fill) in [(3, f32::NAN), (0, 1.0)] {
+        let x = tape.input_from(&vec![fill; rows * 2], &[rows, 2]);
+        let b = tape.param(&[fill, fill], &[2], 0);
+        let z = tape.add(x, b);
+        let l = tape.sum(z);
+        tape.backward(l);
+        let g = tape.grad(b).unwrap().data().to_vec();
+        if rows == 0 {
+            assert_eq!(g, vec![0.0, 0.0]);
+        }
+        tape.clear();
+    }
+}

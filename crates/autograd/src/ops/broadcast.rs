@@ -8,7 +8,7 @@
 use crate::op::Op;
 use crate::parallel;
 use crate::shape::{broadcast_shapes, broadcast_strides, for_each_broadcast_row, row_walk};
-use crate::tape::{GradSink, Node, Tape, Var};
+use crate::tape::{GradSink, Node, Tape, Var, Write};
 use crate::tensor::Tensor;
 
 #[derive(Clone, Copy, Debug)]
@@ -89,13 +89,15 @@ impl BinaryLoop for Forward<'_> {
     }
 }
 
-/// `dx += g * dz/dx` (or, with `WRT_Y`, `dy += g * dz/dy`), summed over broadcast axes.
+/// `dx += g * dz/dx` (or, with `WRT_Y`, `dy += g * dz/dy`), summed over broadcast axes;
+/// with [`Write::Assign`] the sums replace what `dst` held.
 struct Backward<'a, const WRT_Y: bool> {
     x: &'a Tensor,
     y: &'a Tensor,
     out_shape: &'a [usize],
     g: &'a [f32],
     dst: &'a mut [f32],
+    mode: Write,
 }
 
 impl<const WRT_Y: bool> BinaryLoop for Backward<'_, WRT_Y> {
@@ -108,15 +110,20 @@ impl<const WRT_Y: bool> BinaryLoop for Backward<'_, WRT_Y> {
                 dx
             }
         };
-        let (x, y, g, dst) = (self.x, self.y, self.g, self.dst);
+        let (x, y, g, dst, mode) = (self.x, self.y, self.g, self.dst, self.mode);
+        let term = move |g: f32, x, y| g * slope(x, y);
         if x.shape() == y.shape() {
             // no broadcasting: purely elementwise, parallel above the threshold
-            parallel::add_map3(dst, g, x.data(), y.data(), move |g, x, y| g * slope(x, y));
+            parallel::write_map3(dst, mode, g, x.data(), y.data(), term);
             return;
         }
         if let Some(block) = repeated_block(x.shape(), y.shape(), self.out_shape) {
             // a bias: y repeats along x. Row by row in output order, as the general walk
-            // below (same sums in the same order, so the same bits).
+            // below (same sums in the same order, so the same bits). A fresh buffer takes
+            // its first row by assignment (and zeros if there is no row).
+            if mode == Write::Assign && g.len() < block {
+                dst.fill(0.0);
+            }
             let rows = g.chunks_exact(block).zip(x.data().chunks_exact(block));
             for (r, (g, x)) in rows.enumerate() {
                 let dst = if WRT_Y {
@@ -124,10 +131,17 @@ impl<const WRT_Y: bool> BinaryLoop for Backward<'_, WRT_Y> {
                 } else {
                     &mut dst[r * block..][..block]
                 };
-                let term = move |g: f32, x, y| g * slope(x, y);
-                parallel::add_map3_chunk(dst, g, x, y.data(), term);
+                let first = r == 0 || !WRT_Y;
+                if mode == Write::Assign && first {
+                    parallel::map3_chunk(dst, g, x, y.data(), term);
+                } else {
+                    parallel::add_map3_chunk(dst, g, x, y.data(), term);
+                }
             }
             return;
+        }
+        if mode == Write::Assign {
+            dst.fill(0.0); // the walk below adds
         }
         // Broadcasting: the same input element receives several contributions, summed here
         // row by row in output order on this thread (a fixed order, hence deterministic).
@@ -259,23 +273,25 @@ pub(crate) fn backward(
     let (x, y) = (&nodes[a].value, &nodes[b].value);
     let out_shape = nodes[out].value.shape();
     if sink.wants(a) {
-        let dst = sink.of(a);
+        let (dst, mode) = sink.write(a);
         kind.with(Backward::<false> {
             x,
             y,
             out_shape,
             g,
             dst,
+            mode,
         });
     }
     if sink.wants(b) {
-        let dst = sink.of(b);
+        let (dst, mode) = sink.write(b);
         kind.with(Backward::<true> {
             x,
             y,
             out_shape,
             g,
             dst,
+            mode,
         });
     }
 }

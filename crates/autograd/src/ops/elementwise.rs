@@ -3,7 +3,7 @@
 
 use crate::op::Op;
 use crate::parallel;
-use crate::tape::{GradSink, Node, Tape, Var};
+use crate::tape::{GradSink, Node, Tape, Var, Write};
 use crate::tensor::Tensor;
 
 /// A pointwise function with its derivative.
@@ -86,16 +86,18 @@ impl PointwiseLoop for ForwardLoop<'_> {
     }
 }
 
-/// `dx += dy * f'(x)`.
+/// `dx += dy * f'(x)` (or `dx = ...` for the first contribution).
 struct BackwardLoop<'a> {
     x: &'a [f32],
     dy: &'a [f32],
     dx: &'a mut [f32],
+    mode: Write,
 }
 
 impl PointwiseLoop for BackwardLoop<'_> {
     fn run<F: Fn(f32) -> (f32, f32) + Copy + Send + Sync>(self, f: F) {
-        parallel::add_map2(self.dx, self.dy, self.x, move |dy, x| dy * f(x).1);
+        let slope = move |dy: f32, x| dy * f(x).1;
+        parallel::write_map2(self.dx, self.mode, self.dy, self.x, slope);
     }
 }
 
@@ -120,11 +122,8 @@ pub(crate) fn backward_pointwise(
 ) {
     if sink.wants(a) {
         let x = nodes[a].value.data();
-        f.with(BackwardLoop {
-            x,
-            dy: g,
-            dx: sink.of(a),
-        });
+        let (dx, mode) = sink.write(a);
+        f.with(BackwardLoop { x, dy: g, dx, mode });
     }
 }
 

@@ -10,7 +10,7 @@ use crate::ops::activation::sigmoid;
 use crate::ops::broadcast::BinaryLoop;
 use crate::parallel;
 use crate::shape::Shape;
-use crate::tape::{GradSink, Node, Tape, Var};
+use crate::tape::{GradSink, Node, Tape, Var, Write};
 use crate::tensor::Tensor;
 
 #[derive(Clone, Copy, Debug)]
@@ -87,27 +87,41 @@ pub(crate) fn backward(
     let (p, t) = (nodes[pred].value.data(), nodes[target].value.data());
     let scale = g[0] / p.len() as f32; // d(mean)/d(element) = 1/n
     if sink.wants(pred) {
-        let dst = sink.of(pred);
-        kind.with(Backward::<false> { p, t, scale, dst });
+        let (dst, mode) = sink.write(pred);
+        kind.with(Backward::<false> {
+            p,
+            t,
+            scale,
+            dst,
+            mode,
+        });
     }
     if sink.wants(target) {
-        let dst = sink.of(target);
-        kind.with(Backward::<true> { p, t, scale, dst });
+        let (dst, mode) = sink.write(target);
+        kind.with(Backward::<true> {
+            p,
+            t,
+            scale,
+            dst,
+            mode,
+        });
     }
 }
 
-/// `dp += scale * dl/dp` (or, with `WRT_T`, `dt += scale * dl/dt`).
+/// `dp += scale * dl/dp` (or, with `WRT_T`, `dt += scale * dl/dt`); `=` for the first
+/// contribution.
 struct Backward<'a, const WRT_T: bool> {
     p: &'a [f32],
     t: &'a [f32],
     scale: f32,
     dst: &'a mut [f32],
+    mode: Write,
 }
 
 impl<const WRT_T: bool> BinaryLoop for Backward<'_, WRT_T> {
     fn run<F: Fn(f32, f32) -> (f32, f32, f32) + Copy + Send + Sync>(self, f: F) {
         let scale = self.scale;
-        parallel::add_map2(self.dst, self.p, self.t, move |p, t| {
+        parallel::write_map2(self.dst, self.mode, self.p, self.t, move |p, t| {
             let (_, dp, dt) = f(p, t);
             scale * if WRT_T { dt } else { dp }
         });

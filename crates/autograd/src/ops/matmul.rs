@@ -4,39 +4,31 @@
 //!
 //! Backward: `dA += dC B^T` and `dB += A^T dC`. The transposes are views: a matrix is read
 //! through a row stride and a column stride, so `B^T` is `B` with its strides swapped.
-//! `beta = 1` adds into the gradient buffer directly.
+//! `beta = 1` adds into the gradient buffer directly; `beta = 0` stores into a fresh one.
 
 use crate::gemm::{gemm, MatRef};
 use crate::op::Op;
 use crate::shape::Shape;
-use crate::tape::{GradSink, Node, Tape, Var};
+use crate::tape::{GradSink, Node, Tape, Var, Write};
 use crate::tensor::Tensor;
 
 pub(crate) fn backward(a: usize, b: usize, g: &[f32], nodes: &[Node], sink: &mut GradSink<'_>) {
     let (x, w) = (&nodes[a].value, &nodes[b].value);
     let (m, k, n) = (x.shape()[0], x.shape()[1], w.shape()[1]);
     let dc = || MatRef::row_major(g, m, n);
+    // beta 0 stores the product into a fresh gradient buffer, beta 1 adds to earlier ones.
+    let beta = |mode| if mode == Write::Assign { 0.0 } else { 1.0 };
     if sink.wants(a) {
         // dA [m,k] += dC [m,n] . B^T [n,k]
-        let (da, scratch) = sink.of_with_scratch(a);
-        gemm(
-            dc(),
-            MatRef::row_major(w.data(), k, n).t(),
-            1.0,
-            da,
-            scratch,
-        );
+        let (da, mode, scratch) = sink.write_with_scratch(a);
+        let wt = MatRef::row_major(w.data(), k, n).t();
+        gemm(dc(), wt, beta(mode), da, scratch);
     }
     if sink.wants(b) {
         // dB [k,n] += A^T [k,m] . dC [m,n]
-        let (db, scratch) = sink.of_with_scratch(b);
-        gemm(
-            MatRef::row_major(x.data(), m, k).t(),
-            dc(),
-            1.0,
-            db,
-            scratch,
-        );
+        let (db, mode, scratch) = sink.write_with_scratch(b);
+        let xt = MatRef::row_major(x.data(), m, k).t();
+        gemm(xt, dc(), beta(mode), db, scratch);
     }
 }
 
