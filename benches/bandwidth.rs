@@ -1,8 +1,10 @@
 //! The optimizer step at 1e7 parameters against the machine's memory bandwidth.
 //!
-//! An Adam step reads p, g, m, v and writes p, m, v: 7 f32 = 28 bytes per parameter, and
-//! does a handful of flops per parameter, so at 1e7 parameters (280 MB of traffic, far
-//! beyond the caches) it can go no faster than memory allows. This bench measures:
+//! An Adam step first reads g to refuse a non-finite gradient before anything is written,
+//! then reads p, g, m, v and writes p, m, v: 8 f32 = 32 bytes per parameter (torch's fused
+//! Adam, which has no such check, moves 28). It does a handful of flops per parameter, so
+//! at 1e7 parameters (320 MB of traffic, far beyond the caches) it can go no faster than
+//! memory allows. This bench measures:
 //!
 //! - the bandwidth, with a STREAM-like triad `a[i] = b[i] + s * c[i]` over three arrays of
 //!   `N` f32, counted as STREAM does (12 bytes per element: two reads, one write). STREAM's
@@ -14,7 +16,7 @@
 //! - the Adam and CaAdam (additive) steps on `N` parameters;
 //!
 //! on one thread and on all cores (each in its own rayon pool), and prints the step's
-//! effective bandwidth (28 bytes per parameter over the step time) as a fraction of the
+//! effective bandwidth (32 bytes per parameter over the step time) as a fraction of the
 //! triad's. The peer, `torch.optim.Adam(fused=True)` at the same size, is
 //! `benches/peers_optim_step.py` (run by `benches/peers.sh`).
 //!
@@ -23,6 +25,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+use caadam_autograd::simd_kernel;
 use caadam_nn::ParamLayout;
 use caadam_optim::{Adam, AdamConfig, CaAdam, CaAdamConfig, Optimizer, Strategy};
 use rayon::prelude::*;
@@ -31,8 +34,9 @@ use rayon::prelude::*;
 const N: usize = 10_000_000;
 /// Timed repetitions of each measurement.
 const REPS: usize = 15;
-/// Bytes an Adam step moves per parameter: read p, g, m, v; write p, m, v (f32).
-const ADAM_BYTES: f64 = 28.0;
+/// Bytes an Adam step moves per parameter: read g (the finiteness check), then read p, g,
+/// m, v and write p, m, v (f32).
+const ADAM_BYTES: f64 = 32.0;
 /// Bytes STREAM counts per triad element: read b, c; write a (f32).
 const TRIAD_BYTES: f64 = 12.0;
 
@@ -56,11 +60,17 @@ fn triad(a: &mut [f32], b: &[f32], c: &[f32], s: f32) {
     a.par_chunks_mut(CHUNK)
         .zip(b.par_chunks(CHUNK))
         .zip(c.par_chunks(CHUNK))
-        .for_each(|((a, b), c)| {
-            for ((a, &b), &c) in a.iter_mut().zip(b).zip(c) {
-                *a = b + s * c;
-            }
-        });
+        .for_each(|((a, b), c)| triad_chunk(a, b, c, s));
+}
+
+// The triads' loops are compiled for the CPU's widest SIMD, as the optimizer kernels are,
+// so that the bandwidth they measure is what wide loads and stores can reach.
+simd_kernel! {
+    fn triad_chunk(a: &mut [f32], b: &[f32], c: &[f32], s: f32) {
+        for ((a, &b), &c) in a.iter_mut().zip(b).zip(c) {
+            *a = b + s * c;
+        }
+    }
 }
 
 /// `a += s b`, as [`triad`] (the read-modify-write pattern of an optimizer step).
@@ -68,11 +78,15 @@ fn triad_in_place(a: &mut [f32], b: &[f32], s: f32) {
     const CHUNK: usize = 1 << 16;
     a.par_chunks_mut(CHUNK)
         .zip(b.par_chunks(CHUNK))
-        .for_each(|(a, b)| {
-            for (a, &b) in a.iter_mut().zip(b) {
-                *a += s * b;
-            }
-        });
+        .for_each(|(a, b)| triad_in_place_chunk(a, b, s));
+}
+
+simd_kernel! {
+    fn triad_in_place_chunk(a: &mut [f32], b: &[f32], s: f32) {
+        for (a, &b) in a.iter_mut().zip(b) {
+            *a += s * b;
+        }
+    }
 }
 
 /// Median step time of `opt` on `N` parameters.
