@@ -56,6 +56,13 @@
 //!   on the crate's own register-blocked kernel, which needs no packing buffer; larger ones
 //!   go to matrixmultiply's `sgemm`, which allocates (and frees) a packing buffer per call.
 //!   `tests/allocations.rs` checks that a warm MLP step allocates nothing.
+//! - **SIMD.** The crate is compiled for the target's baseline, so one binary runs on any
+//!   x86-64 CPU; the elementwise loops (maps, bias and activation gradients) and the matmul
+//!   kernel are also compiled for AVX-512 and AVX2 and picked at run time ([`simd`],
+//!   [`simd_kernel!`]), with the same arithmetic per element on every path.
+//! - **Gradient buffers.** A backward rule that writes a whole gradient stores its first
+//!   contribution into a recycled buffer and adds the later ones (no zero fill first);
+//!   `tests/tape_semantics.rs` poisons the pool with NaN to check that every rule does.
 //! - **Threads and determinism.** Elementwise work on buffers of at least
 //!   [`PAR_THRESHOLD`] elements runs on rayon; smaller ones on the calling thread. Full
 //!   reductions (sum, mean, losses) sum fixed [`CHUNK`]-sized pieces in `f64` and combine
