@@ -6,8 +6,9 @@
 #       and 128 and on 8-1024-256-64-16-1 at batch 128;
 #   (b) the JAX/optax peer (whole epoch compiled by XLA) and the PyTorch eager peer
 #       (../shared/peers) with the same sizes, batch and learning rate;
-#   (c) one Adam step at 1e7 parameters: benches/peers_optim_step.py (torch fused Adam);
-#       the project's side of that is `cargo bench --bench bandwidth`.
+#   (c) one Adam step at 1e7 parameters: `cargo bench --bench bandwidth` (which also
+#       measures the memory bandwidth with a STREAM-like triad) against
+#       benches/peers_optim_step.py (torch fused Adam), on 1 thread and on all cores.
 # and prints a Markdown table of steps per second and the ratios. Absolute speeds drift
 # between sittings on a shared machine; the ratios are the result. Run it a few times.
 #
@@ -105,14 +106,27 @@ for spec in "64,64 32 $EPOCHS_SMALL" "64,64 128 $EPOCHS_SMALL" "1024,256,64,16 1
   echo "| 8-${hidden//,/-}-1 | $batch | ${o:--} | ${j:--} | ${t:--} / ${t1:--} | $(ratio "$o" "$j") | $(ratio "$o" "$tbest") |"
 done
 
-if [ $have_torch = 1 ]; then
-  echo
-  echo "Optimizer step at 1e7 parameters, torch.optim.Adam(fused=True) (compare: cargo bench --bench bandwidth):"
-  echo
-  for th in 1 0; do
-    "$PY" "$ROOT/benches/peers_optim_step.py" --threads "$th" 2>>"$LOG" | sed 's/^/    /'
-  done
-fi
+echo
+echo "Optimizer step at 1e7 parameters: Adam here (cargo bench --bench bandwidth) against"
+echo "torch.optim.Adam(fused=True) (benches/peers_optim_step.py), 1 thread and all cores:"
+echo
+bw=$(cargo bench --quiet --bench bandwidth 2>>"$LOG")
+echo "$bw" | sed 's/^/    /'
+echo
+echo "| threads | caadam Adam step ms | torch fused step ms | ratio (torch time / ours) | caadam step / best triad |"
+echo "|---|---|---|---|---|"
+for th in 1 0; do
+  # the bench's row for this thread count: 1, or the machine's core count
+  if [ $th = 1 ]; then row=$(echo "$bw" | awk -F'|' '$2 ~ /^ *1 *$/'); else row=$(echo "$bw" | awk -F'|' '$2 ~ /^ *[0-9]+ *$/ && $2+0 > 1' | tail -1); fi
+  ours_ms=$(echo "$row" | awk -F'|' '{gsub(/ /, "", $5); print $5}')
+  share=$(echo "$row" | awk -F'|' '{gsub(/ /, "", $7); print $7}')
+  n=$(echo "$row" | awk -F'|' '{gsub(/ /, "", $2); print $2}')
+  t=""
+  if [ $have_torch = 1 ]; then
+    t=$("$PY" "$ROOT/benches/peers_optim_step.py" --threads "${n:-1}" 2>>"$LOG" | field step_ms)
+  fi
+  echo "| ${n:--} | ${ours_ms:--} | ${t:--} | $(ratio "$t" "$ours_ms") | ${share:--} |"
+done
 if [ -s "$LOG" ] && grep -qi 'error\|traceback' "$LOG"; then
   echo; echo "stderr of the runs:" >&2; cat "$LOG" >&2
 fi
