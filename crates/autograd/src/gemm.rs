@@ -208,7 +208,11 @@ fn small_gemm(a: MatRef<'_>, b: &[f32], b_rs: usize, n: usize, accumulate: bool,
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
 unsafe fn small_gemm_avx512(job: Job<'_>, c: &mut [f32]) {
-    job.row_blocks::<simd::Zmm, 12>(c);
+    if job.n == 1 {
+        job.single_column::<simd::Zmm>(c);
+    } else {
+        job.row_blocks::<simd::Zmm, 12>(c);
+    }
 }
 
 /// AVX2: blocks of 4 rows by 16 columns (two 8-lane registers per row): 8 accumulators of
@@ -216,7 +220,11 @@ unsafe fn small_gemm_avx512(job: Job<'_>, c: &mut [f32]) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn small_gemm_avx2(job: Job<'_>, c: &mut [f32]) {
-    job.row_blocks::<simd::Ymm, 4>(c);
+    if job.n == 1 {
+        job.single_column::<simd::Ymm>(c);
+    } else {
+        job.row_blocks::<simd::Ymm, 4>(c);
+    }
 }
 
 /// The few SIMD operations the micro-kernel needs, for one register width.
@@ -485,6 +493,93 @@ impl Job<'_> {
         }
     }
 
+    /// `C (+)= A b` for a B of one column (`n == 1`: the output layer of a regression MLP
+    /// and its weight gradient), where the column panels above would leave every row to the
+    /// scalar single-column block. Same chain per element: `acc = fma(A[i, p], b[p], acc)`
+    /// for `p = 0..k` in order.
+    ///
+    /// - A a transposed view (`A[i, p]` and `A[i + 1, p]` adjacent): `LANES` rows per
+    ///   register, four registers of rows at a time (four chains in flight), then one.
+    /// - Then (and for a row-major A) eight rows at a time, each read along its own row with
+    ///   scalar fused multiply-adds (eight independent chains); then single rows.
+    ///
+    /// Safety: the CPU must support `S`'s instructions.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn single_column<S: simd::Vector>(self, c: &mut [f32]) {
+        let (a, m, k) = (self.a, self.a.rows, self.a.cols);
+        assert!(self.n == 1 && c.len() == m);
+        // SAFETY (all reads below): `gemm` asserted that A(i, p) for i < m, p < k and
+        // B(p, 0) for p < k lie inside their slices.
+        let b = |p: usize| *self.b.get_unchecked(p * self.b_rs);
+        let store = |c: &mut f32, acc: f32| *c = if self.accumulate { *c + acc } else { acc };
+        let mut i = 0;
+        if a.rs == 1 {
+            while i + 4 * S::LANES <= m {
+                self.column_rows::<S, 4>(i, c);
+                i += 4 * S::LANES;
+            }
+            while i + S::LANES <= m {
+                self.column_rows::<S, 1>(i, c);
+                i += S::LANES;
+            }
+        }
+        while i + 8 <= m {
+            let rows: [*const f32; 8] =
+                std::array::from_fn(|r| a.data.as_ptr().add((i + r) * a.rs));
+            let mut acc = [0.0f32; 8];
+            for p in 0..k {
+                let y = b(p);
+                for (acc, row) in acc.iter_mut().zip(&rows) {
+                    *acc = (*row.add(p * a.cs)).mul_add(y, *acc);
+                }
+            }
+            for (c, &acc) in c[i..i + 8].iter_mut().zip(&acc) {
+                store(c, acc);
+            }
+            i += 8;
+        }
+        for (i, c) in c.iter_mut().enumerate().skip(i) {
+            let mut acc = 0.0f32;
+            for p in 0..k {
+                acc = (*a.data.get_unchecked(i * a.rs + p * a.cs)).mul_add(b(p), acc);
+            }
+            store(c, acc);
+        }
+    }
+
+    /// Rows `i0..i0 + V * LANES` of a one-column C whose A is a transposed view (see
+    /// [`Job::single_column`]): `V` registers of consecutive rows.
+    ///
+    /// Safety: the CPU must support `S`'s instructions; `a.rs == 1`, `n == 1` and
+    /// `i0 + V * LANES <= rows`.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn column_rows<S: simd::Vector, const V: usize>(self, i0: usize, c: &mut [f32]) {
+        let a = self.a;
+        debug_assert!(a.rs == 1 && self.n == 1 && i0 + V * S::LANES <= a.rows);
+        let mut acc = [S::zero(); V];
+        for p in 0..a.cols {
+            // SAFETY: `gemm` asserted that A(i, p) for i < rows, p < cols and B(p, 0) for
+            // p < k lie inside their slices; rows i0.. i0 + V * LANES are below `rows`.
+            let x = S::splat(*self.b.get_unchecked(p * self.b_rs));
+            let col = a.data.as_ptr().add(i0 + p * a.cs);
+            for (v, acc) in acc.iter_mut().enumerate() {
+                *acc = S::load(col.add(v * S::LANES)).mul_add(x, *acc);
+            }
+        }
+        for (v, &acc) in acc.iter().enumerate() {
+            // SAFETY: as above, `c` holds `rows` elements.
+            let at = c.as_mut_ptr().add(i0 + v * S::LANES);
+            let out = if self.accumulate {
+                S::load(at).add(acc)
+            } else {
+                acc
+            };
+            out.store(at);
+        }
+    }
+
     /// The micro-kernel: the `R x W` block of C at `(i0, j0)`, accumulated in registers over
     /// the whole inner dimension, then stored once.
     #[inline(always)]
@@ -594,7 +689,7 @@ mod tests {
     }
 
     fn values(len: usize, k: f32) -> Vec<f32> {
-        (0..len).map(|i| ((i as f32) * k).sin()).collect()
+        (0..len).map(|i| ((i as f32) * k + 0.3).sin()).collect()
     }
 
     #[test]
@@ -658,32 +753,62 @@ mod tests {
 
     #[test]
     fn each_element_is_one_fused_chain_over_k() {
-        // the documented arithmetic: acc = fma(a, b, acc) over p in order, then stored
-        let (m, k, n) = (6, 19, 41);
-        let (ad, bd) = (values(m * k, 1.7), values(k * n, 2.3));
-        let mut c = vec![0.0; m * n];
-        gemm(
-            MatRef::row_major(&ad, m, k),
-            MatRef::row_major(&bd, k, n),
-            0.0,
-            &mut c,
-            &mut Vec::new(),
-        );
+        // The documented arithmetic, bit for bit: acc = fma(a, b, acc) over p in order, then
+        // C = acc (beta 0) or C + acc (beta 1). The shapes reach every path of the kernel:
+        // 12-, 4- and 1-row blocks, 32-, 16-wide and single-column panels, and the one-column
+        // product (n = 1) with row-major and transposed A over each of its row tiers.
         let fused = cfg!(target_arch = "x86_64")
             && (std::is_x86_feature_detected!("avx512f")
                 || (std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")));
-        for i in 0..m {
-            for j in 0..n {
-                let mut acc = 0.0f32;
-                for p in 0..k {
-                    let (x, y) = (ad[i * k + p], bd[p * n + j]);
-                    acc = if fused {
-                        x.mul_add(y, acc)
+        let mut shapes = vec![(6, 19, 41), (29, 64, 64), (13, 5, 33)];
+        for m in [1, 7, 8, 13, 16, 17, 40, 64, 70, 130] {
+            shapes.push((m, 23, 1));
+        }
+        for (m, k, n) in shapes {
+            for transposed_a in [false, true] {
+                for beta in [0.0, 1.0] {
+                    let (ad, bd) = (values(m * k, 1.7), values(k * n, 2.3));
+                    // element (i, p) of A at `ai(i, p)`
+                    let (a, ai): (MatRef<'_>, Box<dyn Fn(usize, usize) -> usize>) = if transposed_a
+                    {
+                        (
+                            MatRef::row_major(&ad, k, m).t(),
+                            Box::new(move |i, p| p * m + i),
+                        )
                     } else {
-                        x * y + acc
+                        (
+                            MatRef::row_major(&ad, m, k),
+                            Box::new(move |i, p| i * k + p),
+                        )
                     };
+                    let c0 = values(m * n, 0.61);
+                    let mut c = c0.clone();
+                    let b = MatRef::row_major(&bd, k, n);
+                    gemm(a, b, beta, &mut c, &mut Vec::new());
+                    for i in 0..m {
+                        for j in 0..n {
+                            let mut acc = 0.0f32;
+                            for p in 0..k {
+                                let (x, y) = (ad[ai(i, p)], bd[p * n + j]);
+                                acc = if fused {
+                                    x.mul_add(y, acc)
+                                } else {
+                                    x * y + acc
+                                };
+                            }
+                            let expected = if beta == 1.0 {
+                                c0[i * n + j] + acc
+                            } else {
+                                acc
+                            };
+                            assert_eq!(
+                                c[i * n + j].to_bits(),
+                                expected.to_bits(),
+                                "C[{i}, {j}] of {m}x{k}x{n}, transposed A {transposed_a}, beta {beta}"
+                            );
+                        }
+                    }
                 }
-                assert_eq!(c[i * n + j].to_bits(), acc.to_bits(), "C[{i}, {j}]");
             }
         }
     }
