@@ -79,10 +79,9 @@ impl Trainer {
         let loss = tape.mse(pred, y);
         tape.backward(loss);
         let value = tape.value(loss).item();
-        self.params.accumulate_grads(tape);
+        self.params.set_grads(tape);
         let (values, grads) = self.params.split_mut();
         self.opt.step(values, grads).expect("finite gradients");
-        self.params.zero_grads();
         tape.clear();
         value
     }

@@ -89,14 +89,13 @@ pub fn train(seed: u64) -> f32 {
             let loss = tape.bce_with_logits(logits, y);
             epoch_loss += tape.value(loss).item() * chunk.len() as f32;
             tape.backward(loss);
-            params.accumulate_grads(&tape);
+            params.set_grads(&tape); // (accumulate_grads would add, for micro-batches)
             tape.clear();
 
             let (values, grads) = params.split_mut();
             for (v, g) in values.iter_mut().zip(grads) {
                 *v -= lr * g;
             }
-            params.zero_grads();
         }
         if epoch % 50 == 0 || epoch == epochs - 1 {
             println!(

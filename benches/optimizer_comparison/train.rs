@@ -105,10 +105,9 @@ pub fn run(task: &Task, config: &OptimizerConfig, seed: u64) -> RunResult {
                 LossKind::BceWithLogits => tape.bce_with_logits(out, y),
             };
             tape.backward(loss);
-            params.accumulate_grads(&tape);
+            params.set_grads(&tape);
             let (values, grads) = params.split_mut();
             let stepped = optimizer.step(values, grads);
-            params.zero_grads();
             tape.clear();
             step += 1;
             if stepped.is_err() {

@@ -203,10 +203,9 @@ pub fn fit(
             let pred = model.forward(&mut tape, params, x);
             let loss = tape.mse(pred, y);
             tape.backward(loss);
-            params.accumulate_grads(&tape);
+            params.set_grads(&tape);
             let (values, grads) = params.split_mut();
             let stepped = optimizer.step(values, grads);
-            params.zero_grads();
             tape.clear();
             stepped?;
             history.steps += 1;

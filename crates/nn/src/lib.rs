@@ -24,12 +24,11 @@
 //! let logits = mlp.forward(&mut tape, &params, x);
 //! let loss = tape.bce_with_logits(logits, y);
 //! tape.backward(loss);
-//! params.accumulate_grads(&tape);
+//! params.set_grads(&tape); // or accumulate_grads, to sum over micro-batches
 //! let (values, grads) = params.split_mut();
 //! for (v, g) in values.iter_mut().zip(grads) {
 //!     *v -= 0.1 * g;
 //! }
-//! params.zero_grads();
 //! tape.clear();
 //! ```
 

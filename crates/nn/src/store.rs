@@ -276,6 +276,60 @@ impl ParamStore {
     /// assert_eq!(store.grads(), &[2.0, 2.0]);
     /// ```
     pub fn accumulate_grads(&mut self, tape: &Tape) {
+        self.add_grads(tape);
+    }
+
+    /// Sets the flat gradients to the tape's parameter gradients: what
+    /// [`zero_grads`](ParamStore::zero_grads) followed by
+    /// [`accumulate_grads`](ParamStore::accumulate_grads) gives, bit for bit (a parameter
+    /// the tape does not hold gets zero, one bound twice gets the sum), but in the common
+    /// case, each segment bound once and in layout order as a model's `forward` does, it is
+    /// a single copy instead of a zero fill and an add, which for a large model is a visible
+    /// part of a training step.
+    ///
+    /// Panics as [`accumulate_grads`](ParamStore::accumulate_grads) does.
+    ///
+    /// ```
+    /// use caadam_autograd::Tape;
+    /// use caadam_nn::{ParamLayout, ParamStore};
+    /// let mut store = ParamStore::from_values(ParamLayout::flat("p", 2), vec![1.0, 2.0]).unwrap();
+    /// store.grads_mut().fill(7.0); // stale gradients from an earlier step
+    /// let mut tape = Tape::new();
+    /// let p = store.bind(&mut tape, 0);
+    /// let loss = tape.sum(p); // d loss / d p = 1
+    /// tape.backward(loss);
+    /// store.set_grads(&tape);
+    /// assert_eq!(store.grads(), &[1.0, 1.0]);
+    /// ```
+    pub fn set_grads(&mut self, tape: &Tape) {
+        let segments = self.layout.segments();
+        let mut expected_slot = 0;
+        let each_segment_once_in_order = tape.param_grads().all(|(slot, _)| {
+            let in_order = slot == expected_slot;
+            expected_slot += 1;
+            in_order
+        }) && expected_slot == segments.len();
+        if !each_segment_once_in_order {
+            self.zero_grads();
+            self.add_grads(tape);
+            return;
+        }
+        for ((_, grad), seg) in tape.param_grads().zip(segments) {
+            let g = grad.data();
+            assert_eq!(
+                g.len(),
+                seg.len(),
+                "ParamStore::set_grads: gradient of `{}` has {} elements, expected {}",
+                seg.name,
+                g.len(),
+                seg.len()
+            );
+            self.grads[seg.range()].copy_from_slice(g);
+        }
+    }
+
+    /// `grads += the tape's parameter gradients`, by slot.
+    fn add_grads(&mut self, tape: &Tape) {
         let segments = self.layout.segments();
         for (slot, grad) in tape.param_grads() {
             let seg = segments.get(slot).unwrap_or_else(|| {
@@ -319,6 +373,36 @@ mod tests {
         assert_eq!(store.tensor("layers.0.bias"), Some(&[6.0, 7.0, 8.0][..]));
         store.tensor_mut("layers.0.weight").unwrap()[5] = -1.0;
         assert_eq!(store.values()[5], -1.0);
+    }
+
+    /// `set_grads` against `zero_grads` + `accumulate_grads` on stale gradients, for the
+    /// fast path (each segment bound once, in order) and every case that must fall back:
+    /// a segment bound twice, a segment not bound, segments bound out of order.
+    #[test]
+    fn set_grads_is_zero_then_accumulate() {
+        for binds in [vec![0, 1], vec![0, 1, 1], vec![1], vec![1, 0], vec![]] {
+            let mut tape = Tape::new();
+            let store = two_tensor_store();
+            let mut loss = None;
+            for (k, &segment) in binds.iter().enumerate() {
+                let p = store.bind(&mut tape, segment);
+                let scaled = tape.mul_scalar(p, (k + 2) as f32);
+                let s = tape.sum(scaled);
+                loss = Some(loss.map_or(s, |l| tape.add(l, s)));
+            }
+            if let Some(loss) = loss {
+                tape.backward(loss);
+            }
+            let mut expected = store.clone();
+            expected.grads_mut().fill(f32::NAN);
+            expected.zero_grads();
+            expected.accumulate_grads(&tape);
+            let mut set = store.clone();
+            set.grads_mut().fill(f32::NAN);
+            set.set_grads(&tape);
+            assert_eq!(set.grads(), expected.grads(), "binds {binds:?}");
+            assert!(set.grads().iter().all(|g| g.is_finite()), "binds {binds:?}");
+        }
     }
 
     #[test]
