@@ -4,6 +4,7 @@ use caadam_nn::ParamLayout;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ensure, ensure_non_negative};
+use crate::moments::flush_subnormal;
 use crate::parallel::{for_each_chunk, Lanes};
 use crate::slots::{delegate_to_slots, Slots};
 use crate::{weight_decay, OptimError, Optimizer};
@@ -96,9 +97,9 @@ simd_kernel! {
             .zip(acc.iter_mut())
         {
             let g = weight_decay::l2(g, *p, wd);
-            *sq = rho * *sq + one_minus_rho * (g * g);
+            *sq = flush_subnormal(rho * *sq + one_minus_rho * (g * g));
             let delta = (*acc + eps).sqrt() / (*sq + eps).sqrt() * g;
-            *acc = rho * *acc + one_minus_rho * (delta * delta);
+            *acc = flush_subnormal(rho * *acc + one_minus_rho * (delta * delta));
             *p -= lr * delta;
         }
     }

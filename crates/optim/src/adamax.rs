@@ -4,6 +4,7 @@ use caadam_nn::ParamLayout;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ensure_betas, ensure_non_negative};
+use crate::moments::flush_subnormal;
 use crate::optimizer::bias_correction;
 use crate::parallel::{for_each_chunk, Lanes};
 use crate::slots::{delegate_to_slots, Slots};
@@ -95,7 +96,7 @@ simd_kernel! {
             .zip(u.iter_mut())
         {
             let g = weight_decay::l2(g, *p, wd);
-            *m += one_minus_b1 * (g - *m);
+            *m = flush_subnormal(*m + one_minus_b1 * (g - *m));
             *u = (b2 * *u).max(g.abs() + eps);
             *p -= clr * (*m / *u);
         }

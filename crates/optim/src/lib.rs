@@ -21,11 +21,12 @@
 //! for any rayon thread count, and for any SIMD width: each kernel is compiled for AVX-512,
 //! AVX2 and the baseline and picked at run time (`caadam_autograd::simd_kernel!`), with the
 //! same IEEE operations per element on every path. One deliberate difference from torch:
-//! the Adam-family moments (Adam, AdamW, CaAdam, NAdam, RAdam) are flushed to zero once
-//! they fall below the smallest normal f32 (about 1.2e-38), as XLA does, because the
-//! moments of a dead ReLU unit otherwise decay into subnormal floats, which x86 cores
-//! process about a hundred times slower; the effect on any parameter is far below its last
-//! bit (the torch fixtures still match).
+//! every state that decays geometrically (the moments of Adam, AdamW, CaAdam, NAdam, RAdam
+//! and Adamax, RMSprop's and Adadelta's running averages, the momentum buffer of SGD and
+//! RMSprop) is flushed to zero once it falls below the smallest normal f32 (about
+//! 1.2e-38), as XLA does, because the state of a dead ReLU unit otherwise decays into
+//! subnormal floats, which x86 cores process about a hundred times slower; the effect on
+//! any parameter is far below its last bit (the torch fixtures still match).
 
 #![warn(missing_docs)]
 

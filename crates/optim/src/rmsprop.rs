@@ -4,6 +4,7 @@ use caadam_nn::ParamLayout;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ensure_non_negative;
+use crate::moments::flush_subnormal;
 use crate::parallel::{for_each_chunk, Lanes};
 use crate::slots::{delegate_to_slots, Slots};
 use crate::{momentum, weight_decay, OptimError, Optimizer};
@@ -131,9 +132,9 @@ simd_kernel! {
             .zip(ga.iter_mut())
         {
             let g = weight_decay::l2(g, *p, k.wd);
-            *sq = k.alpha * *sq + k.one_minus_alpha * (g * g);
+            *sq = flush_subnormal(k.alpha * *sq + k.one_minus_alpha * (g * g));
             let avg = if k.centered {
-                *ga += k.one_minus_alpha * (g - *ga);
+                *ga = flush_subnormal(*ga + k.one_minus_alpha * (g - *ga));
                 (*sq - *ga * *ga).sqrt() + k.eps
             } else {
                 sq.sqrt() + k.eps
