@@ -18,6 +18,12 @@ pub(crate) enum Op {
         a: usize,
         b: usize,
     },
+    /// `x w + b`: a matrix product and a bias added to every row (a dense layer).
+    Affine {
+        x: usize,
+        w: usize,
+        b: usize,
+    },
     Binary {
         a: usize,
         b: usize,
@@ -87,6 +93,7 @@ pub(crate) fn backward(
     match *op {
         Op::Input | Op::Param => {}
         Op::MatMul { a, b } => matmul::backward(a, b, g, nodes, sink),
+        Op::Affine { x, w, b } => matmul::affine_backward(x, w, b, g, nodes, sink),
         Op::Binary { a, b, kind } => broadcast::backward(kind, a, b, out, g, nodes, sink),
         Op::Unary { a, kind } => elementwise::backward(kind, a, g, nodes, sink),
         Op::Activation { a, kind } => activation::backward(kind, a, g, nodes, sink),

@@ -132,6 +132,15 @@ pub(crate) fn write_map3(
 // (`simd_kernel!`); the rule `f` is inlined into the loop, so each op gets its own loop.
 
 simd_kernel! {
+    /// `out[i] += x[i]`.
+    pub(crate) fn add_chunk(out: &mut [f32], x: &[f32]) {
+        for (o, &x) in out.iter_mut().zip(x) {
+            *o += x;
+        }
+    }
+}
+
+simd_kernel! {
     /// `out[i] = f(x[i])`.
     pub(crate) fn map_chunk<F: Fn(f32) -> f32>(out: &mut [f32], x: &[f32], f: F) {
         for (o, &x) in out.iter_mut().zip(x) {

@@ -54,6 +54,58 @@ fn check_with(inputs: &[Tensor], opts: GradcheckOptions, f: impl Fn(&mut Tape, &
 const UNARY_SHAPES: [&[usize]; 5] = [&[3, 4], &[1, 1], &[1, 7], &[6, 1], &[]];
 
 #[test]
+fn affine() {
+    for (i, (m, k, n)) in [(3, 4, 5), (1, 1, 1), (1, 6, 1), (5, 1, 4), (7, 3, 1)]
+        .into_iter()
+        .enumerate()
+    {
+        let x = uniform(&[m, k], 1.0, 30 + i as u64);
+        let w = uniform(&[k, n], 1.0, 40 + i as u64);
+        let b = uniform(&[n], 1.0, 50 + i as u64);
+        check(&[x, w, b], |t, v| t.affine(v[0], v[1], v[2]));
+    }
+    // x used as the input and, through a product, again: both contributions reach it
+    let x = uniform(&[3, 3], 1.0, 4);
+    let b = uniform(&[3], 1.0, 5);
+    check(&[x, b], |t, v| {
+        let z = t.affine(v[0], v[0], v[1]);
+        t.mul(z, v[0])
+    });
+}
+
+#[test]
+fn affine_is_matmul_plus_bias_bit_for_bit() {
+    let (x, w, b) = (
+        uniform(&[37, 29], 1.0, 6),
+        uniform(&[29, 45], 1.0, 7),
+        uniform(&[45], 1.0, 8),
+    );
+    let weights = uniform(&[37, 45], 1.0, 9);
+    let run = |fused: bool| {
+        let mut t = caadam_autograd::Tape::new();
+        let xv = t.param(x.data(), x.shape(), 0);
+        let wv = t.param(w.data(), w.shape(), 1);
+        let bv = t.param(b.data(), b.shape(), 2);
+        let z = if fused {
+            t.affine(xv, wv, bv)
+        } else {
+            let xw = t.matmul(xv, wv);
+            t.add(xw, bv)
+        };
+        let c = t.input_from(weights.data(), weights.shape());
+        let zc = t.mul(z, c);
+        let loss = t.sum(zc);
+        t.backward(loss);
+        let mut out = vec![t.value(z).data().to_vec()];
+        out.extend(t.param_grads().map(|(_, g)| g.data().to_vec()));
+        out.iter()
+            .map(|v| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run(true), run(false));
+}
+
+#[test]
 fn matmul() {
     for (i, (m, k, n)) in [
         (3, 4, 5),

@@ -21,6 +21,16 @@ fn matmul_of_a_vector() {
 }
 
 #[test]
+#[should_panic(expected = "affine: shapes [2, 3], [3, 4] and [3] are not [m, k], [k, n] and [n]")]
+fn affine_bias_of_the_wrong_width() {
+    let mut tape = Tape::new();
+    let x = tape.input_from(&[0.0; 6], &[2, 3]);
+    let w = tape.input_from(&[0.0; 12], &[3, 4]);
+    let b = tape.input_from(&[0.0; 3], &[3]);
+    tape.affine(x, w, b);
+}
+
+#[test]
 #[should_panic(expected = "add: shapes [2, 3] and [3, 2] cannot be broadcast together")]
 fn add_shape_mismatch() {
     let mut tape = Tape::new();

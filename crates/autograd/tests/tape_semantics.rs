@@ -144,7 +144,8 @@ fn seeded_constructors_are_reproducible() {
 
 /// Records a small network that goes through every backward rule that stores (rather than
 /// adds) a gradient's first contribution: matmul (both operands), a bias add (repeated
-/// block), a general broadcast, an elementwise product, activations and the MSE loss.
+/// block), a general broadcast, an elementwise product, activations, a dense layer
+/// (`affine`) and the MSE loss.
 /// Returns every parameter's gradient.
 fn record_and_differentiate(tape: &mut Tape, fill: Option<f32>, rows: usize) -> Vec<Vec<f32>> {
     let value = |i: usize| fill.unwrap_or(((i * 37 % 11) as f32 - 3.0) * 0.1);
@@ -156,13 +157,16 @@ fn record_and_differentiate(tape: &mut Tape, fill: Option<f32>, rows: usize) -> 
     let col = tape.param(&values(rows), &[rows, 1], 2);
     let row = tape.param(&values(4), &[1, 4], 3);
     let w2 = tape.param(&values(4 * 2), &[4, 2], 4);
+    let w3 = tape.param(&values(2 * 2), &[2, 2], 5);
+    let b3 = tape.param(&values(2), &[2], 6);
     let xw = tape.matmul(x, w1);
     let z = tape.add(xw, b1); // bias: [rows, 4] + [4]
     let outer = tape.mul(col, row); // general broadcast: [rows, 1] * [1, 4]
     let zz = tape.mul(z, outer); // same shapes
     let h = tape.relu(zz);
     let t = tape.tanh(h);
-    let pred = tape.matmul(t, w2);
+    let tw = tape.matmul(t, w2);
+    let pred = tape.affine(tw, w3, b3); // a dense layer as one node
     let loss = tape.mse(pred, target);
     tape.backward(loss);
     let grads = tape.param_grads().map(|(_, g)| g.data().to_vec()).collect();

@@ -121,8 +121,7 @@ impl Module for Linear {
             .expect("Linear::forward: the layer has no parameters yet; build it in a container");
         let w = params.bind(tape, w);
         let b = params.bind(tape, b);
-        let xw = tape.matmul(x, w);
-        tape.add(xw, b)
+        tape.affine(x, w, b)
     }
 
     fn register(&mut self, registry: &mut ParamRegistry<'_>) {

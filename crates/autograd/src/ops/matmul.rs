@@ -1,16 +1,48 @@
-//! Matrix product `C = A B` of `[m, k]` by `[k, n]` (the products themselves are in
-//! `crate::gemm`: a register-blocked kernel for small shapes, matrixmultiply's `sgemm` for
-//! large ones).
+//! Matrix product `C = A B` of `[m, k]` by `[k, n]`, and the dense layer `x w + b` (the
+//! products themselves are in `crate::gemm`: a register-blocked kernel for small shapes,
+//! matrixmultiply's `sgemm` for large ones).
 //!
 //! Backward: `dA += dC B^T` and `dB += A^T dC`. The transposes are views: a matrix is read
 //! through a row stride and a column stride, so `B^T` is `B` with its strides swapped.
 //! `beta = 1` adds into the gradient buffer directly; `beta = 0` stores into a fresh one.
+//!
+//! `affine(x, w, b)` is `add(matmul(x, w), b)` as one node, as `torch.addmm` is: the same
+//! arithmetic to the bit (the product rounded to f32, then the bias added), without the
+//! intermediate product node, whose gradient would be a copy of the output's.
 
 use crate::gemm::{gemm, MatRef};
 use crate::op::Op;
+use crate::parallel;
 use crate::shape::Shape;
 use crate::tape::{GradSink, Node, Tape, Var, Write};
 use crate::tensor::Tensor;
+
+/// `dx (+)= dz w^T`, `dw (+)= x^T dz`, `db (+)=` the column sums of `dz`, summed row by
+/// row in order (as the bias gradient of `add` sums them).
+pub(crate) fn affine_backward(
+    x: usize,
+    w: usize,
+    b: usize,
+    g: &[f32],
+    nodes: &[Node],
+    sink: &mut GradSink<'_>,
+) {
+    backward(x, w, g, nodes, sink);
+    if sink.wants(b) {
+        let n = nodes[b].value.len();
+        let (db, mode) = sink.write(b);
+        let mut rows = g.chunks_exact(n.max(1)); // (n = 0: g and db are empty)
+        if mode == Write::Assign {
+            match rows.next() {
+                Some(first) => db.copy_from_slice(first),
+                None => db.fill(0.0), // no rows: nothing flows to the bias
+            }
+        }
+        for row in rows {
+            parallel::add_chunk(db, row);
+        }
+    }
+}
 
 pub(crate) fn backward(a: usize, b: usize, g: &[f32], nodes: &[Node], sink: &mut GradSink<'_>) {
     let (x, w) = (&nodes[a].value, &nodes[b].value);
@@ -64,6 +96,58 @@ impl Tape {
         self.push(
             Tensor::from_parts(c, Shape::new(&[m, n], "matmul")),
             Op::MatMul { a, b },
+            needs,
+        )
+    }
+
+    /// A dense layer: `x w + b` for `x` `[m, k]`, `w` `[k, n]` and a bias `b` `[n]` added to
+    /// every row, as one node (bit for bit `add(matmul(x, w), b)`, with one buffer and one
+    /// pass fewer). Panics, naming the three shapes, unless they fit.
+    ///
+    /// ```
+    /// let mut tape = caadam_autograd::Tape::new();
+    /// let x = tape.input_from(&[1.0, 2.0], &[1, 2]);
+    /// let w = tape.param(&[1.0, 0.0, 0.0, 1.0], &[2, 2], 0);
+    /// let b = tape.param(&[10.0, 20.0], &[2], 1);
+    /// let z = tape.affine(x, w, b);
+    /// assert_eq!(tape.value(z).data(), &[11.0, 22.0]);
+    /// let loss = tape.sum(z);
+    /// tape.backward(loss);
+    /// assert_eq!(tape.grad(b).unwrap().data(), &[1.0, 1.0]);
+    /// ```
+    pub fn affine(&mut self, x: Var, w: Var, b: Var) -> Var {
+        let name = "affine";
+        let (x, w, b) = (
+            self.index(x, name),
+            self.index(w, name),
+            self.index(b, name),
+        );
+        let (xv, wv, bv) = (
+            &self.nodes[x].value,
+            &self.nodes[w].value,
+            &self.nodes[b].value,
+        );
+        let (xs, ws, bs) = (xv.shape(), wv.shape(), bv.shape());
+        assert!(
+            xs.len() == 2 && ws.len() == 2 && xs[1] == ws[0] && bs == [ws[1]],
+            "affine: shapes {xs:?}, {ws:?} and {bs:?} are not [m, k], [k, n] and [n]"
+        );
+        let (m, k, n) = (xs[0], xs[1], ws[1]);
+        let mut z = self.pool.for_overwrite(m * n); // gemm with beta = 0 writes all of it
+        gemm(
+            MatRef::row_major(xv.data(), m, k),
+            MatRef::row_major(wv.data(), k, n),
+            0.0,
+            &mut z,
+            &mut self.gemm_scratch,
+        );
+        for row in z.chunks_exact_mut(n.max(1)) {
+            parallel::add_chunk(row, bv.data());
+        }
+        let needs = self.needs_grad(x) || self.needs_grad(w) || self.needs_grad(b);
+        self.push(
+            Tensor::from_parts(z, Shape::new(&[m, n], name)),
+            Op::Affine { x, w, b },
             needs,
         )
     }
