@@ -6,8 +6,12 @@
 //! at 1e7 parameters (320 MB of traffic, far beyond the caches) it can go no faster than
 //! memory allows. This bench measures:
 //!
-//! - the bandwidth, with a STREAM-like triad `a[i] = b[i] + s * c[i]` over three arrays of
-//!   `N` f32, counted as STREAM does (12 bytes per element: two reads, one write). STREAM's
+//! - the bandwidth, with a STREAM-like triad `a[i] = b[i] + s * c[i]` over three arrays
+//!   that together hold as many bytes as Adam's four buffers (160 MB), counted as STREAM
+//!   does (12 bytes per element: two reads, one write). The same footprint matters: the
+//!   development machine reports a 300 MB last-level cache, and triads over three 40 MB
+//!   arrays ran partly from it (up to 60 GB/s on two threads), so they measured a
+//!   different memory level from the step they were compared with. STREAM's
 //!   count leaves out the hidden read of `a` a write-back cache makes before writing it
 //!   ("write-allocate"), so it understates what the memory did. Adam has no such hidden
 //!   traffic (every array it writes it has just read), so the bench also runs an in-place
@@ -30,8 +34,10 @@ use caadam_nn::ParamLayout;
 use caadam_optim::{Adam, AdamConfig, CaAdam, CaAdamConfig, Optimizer, Strategy};
 use rayon::prelude::*;
 
-/// Parameters (and triad array length).
+/// Parameters.
 const N: usize = 10_000_000;
+/// f32 elements the Adam step's buffers hold (p, g, m, v), and the triads' total.
+const FOOTPRINT: usize = 4 * N;
 /// Timed repetitions of each measurement.
 const REPS: usize = 15;
 /// Bytes an Adam step moves per parameter: read g (the finiteness check), then read p, g,
@@ -116,15 +122,23 @@ fn main() {
             .build()
             .expect("rayon pool");
         pool.install(|| {
-            let b = vec![1.0f32; N];
-            let c = vec![2.0f32; N];
-            let mut a = vec![0.0f32; N];
+            // Both triads touch as many bytes as the Adam step (its four buffers p, g, m, v),
+            // so that all three meet the same caches.
+            let n3 = FOOTPRINT / 3;
+            let b = vec![1.0f32; n3];
+            let c = vec![2.0f32; n3];
+            let mut a = vec![0.0f32; n3];
             let t_triad = median_seconds(|| triad(&mut a, &b, &c, 3.0));
             black_box(&a);
-            let triad_gbs = TRIAD_BYTES * N as f64 / t_triad / 1e9;
+            let triad_gbs = TRIAD_BYTES * n3 as f64 / t_triad / 1e9;
+            drop((a, b, c));
+            let n2 = FOOTPRINT / 2;
+            let b = vec![1.0f32; n2];
+            let mut a = vec![0.0f32; n2];
             let t_in_place = median_seconds(|| triad_in_place(&mut a, &b, 1e-3));
             black_box(&a);
-            let in_place_gbs = TRIAD_BYTES * N as f64 / t_in_place / 1e9;
+            let in_place_gbs = TRIAD_BYTES * n2 as f64 / t_in_place / 1e9;
+            drop((a, b));
             let best_gbs = triad_gbs.max(in_place_gbs);
 
             let mut adam = Adam::new(AdamConfig::default(), &layout).expect("valid config");
