@@ -279,10 +279,11 @@ impl ParamStore {
         self.add_grads(tape);
     }
 
-    /// Sets the flat gradients to the tape's parameter gradients: what
+    /// Sets the flat gradients to the tape's parameter gradients: the values
     /// [`zero_grads`](ParamStore::zero_grads) followed by
-    /// [`accumulate_grads`](ParamStore::accumulate_grads) gives, bit for bit (a parameter
-    /// the tape does not hold gets zero, one bound twice gets the sum), but in the common
+    /// [`accumulate_grads`](ParamStore::accumulate_grads) gives (a parameter the tape does
+    /// not hold gets zero, one bound twice gets the sum; a gradient of -0 stays -0 where
+    /// `0 + -0` would give +0: equal values, a different sign of zero), but in the common
     /// case, each segment bound once and in layout order as a model's `forward` does, it is
     /// a single copy instead of a zero fill and an add, which for a large model is a visible
     /// part of a training step.
