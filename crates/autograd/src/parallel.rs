@@ -60,44 +60,6 @@ pub(crate) fn map2(
     for_chunks(out, |start, o| map2_chunk(o, &x[start..], &y[start..], &f));
 }
 
-/// `out[i] += f(x[i], y[i])` (gradient accumulation).
-pub(crate) fn add_map2(
-    out: &mut [f32],
-    x: &[f32],
-    y: &[f32],
-    f: impl Fn(f32, f32) -> f32 + Sync + Send,
-) {
-    for_chunks(out, |start, o| {
-        add_map2_chunk(o, &x[start..], &y[start..], &f)
-    });
-}
-
-/// `out[i] += f(x[i], y[i], z[i])` (gradient accumulation).
-pub(crate) fn add_map3(
-    out: &mut [f32],
-    x: &[f32],
-    y: &[f32],
-    z: &[f32],
-    f: impl Fn(f32, f32, f32) -> f32 + Sync + Send,
-) {
-    for_chunks(out, |start, o| {
-        add_map3_chunk(o, &x[start..], &y[start..], &z[start..], &f)
-    });
-}
-
-/// `out[i] = f(x[i], y[i], z[i])`.
-pub(crate) fn map3(
-    out: &mut [f32],
-    x: &[f32],
-    y: &[f32],
-    z: &[f32],
-    f: impl Fn(f32, f32, f32) -> f32 + Sync + Send,
-) {
-    for_chunks(out, |start, o| {
-        map3_chunk(o, &x[start..], &y[start..], &z[start..], &f)
-    });
-}
-
 /// `out[i] = f(x[i], y[i])` or `out[i] += f(x[i], y[i])`, as `mode` says (a gradient's
 /// first contribution, or a later one).
 pub(crate) fn write_map2(
@@ -107,10 +69,13 @@ pub(crate) fn write_map2(
     y: &[f32],
     f: impl Fn(f32, f32) -> f32 + Sync + Send,
 ) {
-    match mode {
-        Write::Assign => map2(out, x, y, f),
-        Write::Add => add_map2(out, x, y, f),
-    }
+    for_chunks(out, |start, o| {
+        let (x, y) = (&x[start..], &y[start..]);
+        match mode {
+            Write::Assign => map2_chunk(o, x, y, &f),
+            Write::Add => add_map2_chunk(o, x, y, &f),
+        }
+    });
 }
 
 /// `out[i] = f(x[i], y[i], z[i])` or `out[i] += ...`, as `mode` says.
@@ -122,10 +87,13 @@ pub(crate) fn write_map3(
     z: &[f32],
     f: impl Fn(f32, f32, f32) -> f32 + Sync + Send,
 ) {
-    match mode {
-        Write::Assign => map3(out, x, y, z, f),
-        Write::Add => add_map3(out, x, y, z, f),
-    }
+    for_chunks(out, |start, o| {
+        let (x, y, z) = (&x[start..], &y[start..], &z[start..]);
+        match mode {
+            Write::Assign => map3_chunk(o, x, y, z, &f),
+            Write::Add => add_map3_chunk(o, x, y, z, &f),
+        }
+    });
 }
 
 // The loops of the maps above, one chunk at a time, each compiled for the CPU's widest SIMD
