@@ -1,0 +1,371 @@
+//! Matrix products `C = beta C + A B` for the tape's `matmul`: a register-blocked kernel for
+//! the small shapes of MLP training, and matrixmultiply's `sgemm` for large ones.
+//!
+//! ## Why a kernel of our own
+//!
+//! `sgemm` first copies ("packs") panels of A and B into a freshly allocated buffer laid out
+//! for its micro-kernel. For a large product the copy is cheap next to the `m k n`
+//! multiply-adds; for the layers of a small MLP (say `[32, 64] x [64, 64]`) packing and the
+//! allocation are a large part of the call. The kernel below reads the operands where they
+//! are, so it needs no packing and allocates nothing.
+//!
+//! Files: this one dispatches (our kernel or `sgemm`, one thread or row blocks on rayon);
+//! `kernel.rs` is the register-blocked kernel; `simd.rs` the few AVX-512 and AVX2
+//! operations it uses.
+//!
+//! ## The blocking
+//!
+//! With B row-major, row `p` of B holds `B[p, j..j + W]` contiguously. The micro-kernel
+//! keeps an `R x W` block of C in SIMD registers (AVX-512: 12 rows by 32 columns = 24
+//! registers of 16 lanes; AVX2: 4 rows by 16 columns = 8 registers of 8 lanes) and, for
+//! `p = 0..k`, loads row `p` of B into `W / lanes` registers, broadcasts `A[i, p]` for each
+//! of the `R` rows and does `R * W / lanes` fused multiply-adds. Each loaded row of B is
+//! used `R` times, each scalar of A `W` times, and the block of C is written once at the
+//! end. With 24 (or 8) independent accumulators there is enough work in flight to cover the
+//! 4-cycle latency of the two FMA units. Columns left over after the `W`-wide panels go
+//! through one-register panels, then single columns; rows left over after the `R`-row
+//! blocks go four at a time, then one at a time. (12 rows measured 2-4% faster than 8 on a
+//! whole 8-64-64-1 training step at batch 128.) With `beta = 0` the previous contents of C
+//! are never read.
+//!
+//! When B's rows are not contiguous (the backward product `dC B^T`), B is first copied into
+//! a scratch buffer in row-major order; the scratch is kept between calls, so a warm step
+//! still allocates nothing.
+//!
+//! ## Threads
+//!
+//! A large product (see [`PAR_MIN_MACS`]) is cut into fixed blocks of rows of C, each
+//! computed by one thread with the code above; small ones run on the calling thread.
+//!
+//! ## Determinism
+//!
+//! Every element `C[i, j]` is computed the same way whatever the blocking or the ISA:
+//! `acc = 0; for p in 0..k { acc = fma(A[i, p], B[p, j], acc) }`, then `C = acc` or
+//! `C += acc`. So the result does not depend on the block sizes, on which SIMD width ran,
+//! nor on the number of threads (the row blocks are the same whatever the pool size, and
+//! each element is computed inside one of them). On x86-64 the kernel is compiled for AVX-512 and for
+//! AVX2+FMA and picked at run time; a CPU with neither runs the portable version, which
+//! rounds after the multiply and after the add (no fused multiply-add), so its last bits can
+//! differ from an FMA machine's (as `sgemm`'s do across its kernels).
+
+use rayon::prelude::*;
+
+use kernel::small_gemm;
+
+mod kernel;
+#[cfg(target_arch = "x86_64")]
+mod simd;
+
+/// A matrix view: `rows x cols`, element `(i, j)` at `data[i * rs + j * cs]`.
+#[derive(Clone, Copy)]
+pub(crate) struct MatRef<'a> {
+    pub(crate) data: &'a [f32],
+    pub(crate) rows: usize,
+    pub(crate) cols: usize,
+    pub(crate) rs: usize,
+    pub(crate) cs: usize,
+}
+
+impl<'a> MatRef<'a> {
+    /// A row-major `rows x cols` matrix.
+    pub(crate) fn row_major(data: &'a [f32], rows: usize, cols: usize) -> Self {
+        MatRef {
+            data,
+            rows,
+            cols,
+            rs: cols,
+            cs: 1,
+        }
+    }
+
+    /// The transpose, by swapping dimensions and strides (no copy).
+    pub(crate) fn t(self) -> Self {
+        MatRef {
+            data: self.data,
+            rows: self.cols,
+            cols: self.rows,
+            rs: self.cs,
+            cs: self.rs,
+        }
+    }
+
+    /// True if each row is a contiguous slice (a single column trivially is).
+    fn rows_contiguous(&self) -> bool {
+        self.cs == 1 || self.cols == 1
+    }
+}
+
+/// Products whose B has more elements than this go to `sgemm`, unless A has at most
+/// [`SMALL_GEMM_FEW_ROWS`] rows. The kernel below streams all of B once per `R`-row block
+/// of C, so it is fast while B stays in the L2 cache (2^15 f32 = 128 KB); beyond that
+/// `sgemm`'s cache blocking wins, except when there are so few rows that B is streamed
+/// only once or twice anyway (the weight gradient `x^T dC` of a first layer). Measured on the
+/// development machine (AVX-512, GFLOP/s, kernel vs sgemm): `[128, 64] x [64, 64]` 121 vs
+/// 106, `[128, 256] x [256, 64]` 127 vs 107, `[1024, 128] x [128, 256]` 129 vs 127; but
+/// `[128, 512] x [512, 256]` 110 vs 131 and `[128, 1024] x [1024, 256]` 84 vs 121.
+pub(crate) const SMALL_GEMM_MAX_B: usize = 1 << 15;
+
+/// Products of at least this many multiply-adds are cut into blocks of [`PAR_ROWS`] rows
+/// of C computed on the rayon pool (about 40 microseconds of work: well above the cost of
+/// handing blocks to threads).
+pub(crate) const PAR_MIN_MACS: usize = 1 << 22;
+
+/// Rows of C per parallel block (see [`PAR_MIN_MACS`]).
+pub(crate) const PAR_ROWS: usize = 64;
+
+/// See [`SMALL_GEMM_MAX_B`].
+pub(crate) const SMALL_GEMM_FEW_ROWS: usize = 16;
+
+/// `c (row-major m x n) = beta * c + a b`, with `beta` 0 or 1. `scratch` is reused storage
+/// for a row-major copy of `b` when its rows are not contiguous.
+pub(crate) fn gemm(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32], scratch: &mut Vec<f32>) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    assert!(b.rows == k && c.len() == m * n);
+    assert!(beta == 0.0 || beta == 1.0, "gemm: beta must be 0 or 1");
+    // Every element of A and B that is read lies inside the slices.
+    assert!(m == 0 || k == 0 || (m - 1) * a.rs + (k - 1) * a.cs < a.data.len());
+    assert!(k == 0 || n == 0 || (k - 1) * b.rs + (n - 1) * b.cs < b.data.len());
+    let use_sgemm = k * n > SMALL_GEMM_MAX_B && m > SMALL_GEMM_FEW_ROWS;
+    let b = if use_sgemm || b.rows_contiguous() {
+        b
+    } else {
+        copy_row_major(b, scratch);
+        MatRef::row_major(scratch, k, n)
+    };
+    let product = |a: MatRef<'_>, c: &mut [f32]| {
+        if use_sgemm {
+            sgemm(a, b, beta, c);
+        } else {
+            small_gemm(a, b.data, b.rs, n, beta == 1.0, c);
+        }
+    };
+    if m * k * n < PAR_MIN_MACS || m <= PAR_ROWS || n == 0 {
+        product(a, c);
+        return;
+    }
+    // Large: fixed blocks of PAR_ROWS rows of C, each an independent product, spread over
+    // the rayon pool. The blocks are the same for any pool size, and each element of C is
+    // computed within one block, so the result does not depend on the thread count.
+    c.par_chunks_mut(PAR_ROWS * n)
+        .enumerate()
+        .for_each(|(block, c)| {
+            let rows = MatRef {
+                data: &a.data[block * PAR_ROWS * a.rs..],
+                rows: c.len() / n,
+                ..a
+            };
+            product(rows, c);
+        });
+}
+
+/// matrixmultiply's `sgemm` on the same views.
+fn sgemm(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32]) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    // SAFETY: `gemm` checked that every strided element of A and B lies inside its slice and
+    // that `c` holds m*n elements (row-major, row stride n); `c` does not alias `a` or `b`
+    // (it is a `&mut` borrow).
+    unsafe {
+        matrixmultiply::sgemm(
+            m,
+            k,
+            n,
+            1.0,
+            a.data.as_ptr(),
+            a.rs as isize,
+            a.cs as isize,
+            b.data.as_ptr(),
+            b.rs as isize,
+            b.cs as isize,
+            beta,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+        );
+    }
+}
+
+/// Writes the `rows x cols` view `b` into `out` in row-major order. The view comes from
+/// `matmul`'s backward as the transpose of a row-major matrix, so its columns are the
+/// contiguous rows of that matrix: each is read in one pass and written down a column of
+/// `out` (for the layer sizes of an MLP, `out` stays in the L1 or L2 cache).
+fn copy_row_major(b: MatRef<'_>, out: &mut Vec<f32>) {
+    let (rows, cols) = (b.rows, b.cols);
+    out.clear();
+    out.resize(rows * cols, 0.0);
+    if b.rs == 1 {
+        // B is the transpose of a row-major matrix: column j of B is contiguous. Eight
+        // columns at a time, so that each row of `out` gets whole 8-element stores while the
+        // eight columns are read as eight sequential streams (one scattered store per element
+        // made this copy about a tenth of a small MLP's step).
+        let mut j = 0;
+        while j + 8 <= cols {
+            let column: [&[f32]; 8] = std::array::from_fn(|t| &b.data[(j + t) * b.cs..][..rows]);
+            for (i, out_row) in out.chunks_exact_mut(cols).enumerate() {
+                let dst: &mut [f32; 8] = (&mut out_row[j..j + 8]).try_into().expect("8 wide");
+                for (d, c) in dst.iter_mut().zip(&column) {
+                    *d = c[i];
+                }
+            }
+            j += 8;
+        }
+        for j in j..cols {
+            let column = &b.data[j * b.cs..][..rows];
+            for (i, &x) in column.iter().enumerate() {
+                out[i * cols + j] = x;
+            }
+        }
+    } else {
+        for (i, out_row) in out.chunks_exact_mut(cols).enumerate() {
+            for (j, o) in out_row.iter_mut().enumerate() {
+                *o = b.data[i * b.rs + j * b.cs];
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `C = beta C + A B` by the definition, in f64.
+    fn naive(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &[f32]) -> Vec<f64> {
+        let (m, k, n) = (a.rows, a.cols, b.cols);
+        let mut out = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                let mut s = f64::from(beta) * f64::from(c[i * n + j]);
+                for p in 0..k {
+                    s += f64::from(a.data[i * a.rs + p * a.cs])
+                        * f64::from(b.data[p * b.rs + j * b.cs]);
+                }
+                out[i * n + j] = s;
+            }
+        }
+        out
+    }
+
+    fn values(len: usize, k: f32) -> Vec<f32> {
+        (0..len).map(|i| ((i as f32) * k + 0.3).sin()).collect()
+    }
+
+    #[test]
+    fn matches_the_definition_for_every_panel_and_transpose() {
+        let mut scratch = Vec::new();
+        // shapes that hit full blocks, leftover rows, 32/16/8/1-wide column panels, and sgemm
+        for (m, k, n) in [
+            (1, 1, 1),
+            (5, 3, 1),
+            (4, 8, 64),
+            (7, 5, 45),
+            (33, 17, 73),
+            (9, 300, 120),
+        ] {
+            for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                let (ad, bd) = (values(m * k, 0.37), values(k * n, 0.91));
+                let a = if ta {
+                    MatRef::row_major(&ad, k, m).t()
+                } else {
+                    MatRef::row_major(&ad, m, k)
+                };
+                let b = if tb {
+                    MatRef::row_major(&bd, n, k).t()
+                } else {
+                    MatRef::row_major(&bd, k, n)
+                };
+                for beta in [0.0, 1.0] {
+                    let mut c = values(m * n, 0.13);
+                    let expected = naive(a, b, beta, &c);
+                    gemm(a, b, beta, &mut c, &mut scratch);
+                    for (got, want) in c.iter().zip(&expected) {
+                        let tol = 1e-5 * (k as f64 + 1.0);
+                        assert!(
+                            (f64::from(*got) - want).abs() < tol,
+                            "{m}x{k}x{n} ta={ta} tb={tb} beta={beta}: {got} vs {want}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn large_products_split_in_row_blocks_match_the_definition() {
+        // above PAR_MIN_MACS: row blocks on the pool, with the kernel and with sgemm
+        for (m, k, n) in [(200, 150, 150), (130, 200, 200)] {
+            assert!(m * k * n >= PAR_MIN_MACS && m > PAR_ROWS);
+            let (ad, bd) = (values(m * k, 0.37), values(k * n, 0.91));
+            let (a, b) = (MatRef::row_major(&ad, m, k), MatRef::row_major(&bd, k, n));
+            let mut c = vec![0.0; m * n];
+            gemm(a, b, 0.0, &mut c, &mut Vec::new());
+            let expected = naive(a, b, 0.0, &c);
+            for (got, want) in c.iter().zip(&expected) {
+                assert!(
+                    (f64::from(*got) - want).abs() < 1e-5 * k as f64,
+                    "{m}x{k}x{n}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn each_element_is_one_fused_chain_over_k() {
+        // The documented arithmetic, bit for bit: acc = fma(a, b, acc) over p in order, then
+        // C = acc (beta 0) or C + acc (beta 1). The shapes reach every path of the kernel:
+        // 12-, 4- and 1-row blocks, 32-, 16-wide and single-column panels, and the one-column
+        // product (n = 1) with row-major and transposed A over each of its row tiers.
+        let fused = cfg!(target_arch = "x86_64")
+            && (std::is_x86_feature_detected!("avx512f")
+                || (std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")));
+        let mut shapes = vec![(6, 19, 41), (29, 64, 64), (13, 5, 33)];
+        for m in [1, 7, 8, 13, 16, 17, 40, 64, 70, 130] {
+            shapes.push((m, 23, 1));
+        }
+        for (m, k, n) in shapes {
+            for transposed_a in [false, true] {
+                for beta in [0.0, 1.0] {
+                    let (ad, bd) = (values(m * k, 1.7), values(k * n, 2.3));
+                    // element (i, p) of A at `ai(i, p)`
+                    let (a, ai): (MatRef<'_>, Box<dyn Fn(usize, usize) -> usize>) = if transposed_a
+                    {
+                        (
+                            MatRef::row_major(&ad, k, m).t(),
+                            Box::new(move |i, p| p * m + i),
+                        )
+                    } else {
+                        (
+                            MatRef::row_major(&ad, m, k),
+                            Box::new(move |i, p| i * k + p),
+                        )
+                    };
+                    let c0 = values(m * n, 0.61);
+                    let mut c = c0.clone();
+                    let b = MatRef::row_major(&bd, k, n);
+                    gemm(a, b, beta, &mut c, &mut Vec::new());
+                    for i in 0..m {
+                        for j in 0..n {
+                            let mut acc = 0.0f32;
+                            for p in 0..k {
+                                let (x, y) = (ad[ai(i, p)], bd[p * n + j]);
+                                acc = if fused {
+                                    x.mul_add(y, acc)
+                                } else {
+                                    x * y + acc
+                                };
+                            }
+                            let expected = if beta == 1.0 {
+                                c0[i * n + j] + acc
+                            } else {
+                                acc
+                            };
+                            assert_eq!(
+                                c[i * n + j].to_bits(),
+                                expected.to_bits(),
+                                "C[{i}, {j}] of {m}x{k}x{n}, transposed A {transposed_a}, beta {beta}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
