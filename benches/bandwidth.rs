@@ -17,7 +17,10 @@
 //!   traffic (every array it writes it has just read), so the bench also runs an in-place
 //!   triad `a[i] = a[i] + s * b[i]` (12 bytes, all of them real) and compares the step
 //!   with the larger of the two bandwidths;
-//! - the Adam and CaAdam (additive) steps on `N` parameters;
+//! - the Adam and CaAdam (additive) steps on `N` parameters, and the Adam step with its
+//!   finiteness scan turned off (`Optimizer::set_finite_check(false)`): the 28 bytes per
+//!   parameter torch's fused step moves, with torch's policy of applying a non-finite
+//!   gradient;
 //!
 //! on one thread and on all cores (each in its own rayon pool), and prints the step's
 //! effective bandwidth (32 bytes per parameter over the step time) as a fraction of the
@@ -43,6 +46,8 @@ const REPS: usize = 15;
 /// Bytes an Adam step moves per parameter: read g (the finiteness check), then read p, g,
 /// m, v and write p, m, v (f32).
 const ADAM_BYTES: f64 = 32.0;
+/// Bytes the Adam step moves per parameter without the finiteness scan.
+const ADAM_UNCHECKED_BYTES: f64 = 28.0;
 /// Bytes STREAM counts per triad element: read b, c; write a (f32).
 const TRIAD_BYTES: f64 = 12.0;
 
@@ -109,9 +114,9 @@ fn main() {
     let all = std::thread::available_parallelism().map_or(1, |n| n.get());
     let layout = ParamLayout::flat("p", N);
     println!(
-        "| threads | triad GB/s | in-place triad GB/s | Adam step ms | Adam GB/s | Adam / best triad | CaAdam step ms | CaAdam / best triad |"
+        "| threads | triad GB/s | in-place triad GB/s | Adam step ms | Adam GB/s | Adam / best triad | Adam unchecked ms | unchecked / best triad | CaAdam step ms | CaAdam / best triad |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     let mut thread_counts = vec![1];
     if all > 1 {
         thread_counts.push(all);
@@ -145,6 +150,11 @@ fn main() {
             let t_adam = step_seconds(&mut adam);
             let adam_gbs = ADAM_BYTES * N as f64 / t_adam / 1e9;
 
+            let mut unchecked = Adam::new(AdamConfig::default(), &layout).expect("valid config");
+            unchecked.set_finite_check(false);
+            let t_unchecked = step_seconds(&mut unchecked);
+            let unchecked_gbs = ADAM_UNCHECKED_BYTES * N as f64 / t_unchecked / 1e9;
+
             let config = CaAdamConfig {
                 strategy: Strategy::Additive,
                 ..Default::default()
@@ -154,9 +164,11 @@ fn main() {
             let caadam_gbs = ADAM_BYTES * N as f64 / t_caadam / 1e9;
 
             println!(
-                "| {threads} | {triad_gbs:.2} | {in_place_gbs:.2} | {:.3} | {adam_gbs:.2} | {:.0}% | {:.3} | {:.0}% |",
+                "| {threads} | {triad_gbs:.2} | {in_place_gbs:.2} | {:.3} | {adam_gbs:.2} | {:.0}% | {:.3} | {:.0}% | {:.3} | {:.0}% |",
                 t_adam * 1e3,
                 100.0 * adam_gbs / best_gbs,
+                t_unchecked * 1e3,
+                100.0 * unchecked_gbs / best_gbs,
                 t_caadam * 1e3,
                 100.0 * caadam_gbs / best_gbs,
             );

@@ -7,7 +7,8 @@
 #   (b) the JAX/optax peer (whole epoch compiled by XLA) and the PyTorch eager peer
 #       (../shared/peers) with the same sizes, batch and learning rate;
 #   (c) one Adam step at 1e7 parameters: `cargo bench --bench bandwidth` (which also
-#       measures the memory bandwidth with a STREAM-like triad) against
+#       measures the memory bandwidth with a STREAM-like triad; with the finiteness scan
+#       on, the default, and off, as torch does not scan) against
 #       benches/peers_optim_step.py (torch fused Adam), on 1 thread and on all cores.
 # and prints a Markdown table of steps per second and the ratios. Absolute speeds drift
 # between sittings on a shared machine; the ratios are the result. Run it a few times.
@@ -113,19 +114,20 @@ echo
 bw=$(cargo bench --quiet --bench bandwidth 2>>"$LOG")
 echo "$bw" | sed 's/^/    /'
 echo
-echo "| threads | caadam Adam step ms | torch fused step ms | ratio (torch time / ours) | caadam step / best triad |"
-echo "|---|---|---|---|---|"
+echo "| threads | caadam Adam step ms | unchecked ms | torch fused step ms | ratio (torch time / ours) | unchecked ratio | caadam step / best triad |"
+echo "|---|---|---|---|---|---|---|"
 for th in 1 0; do
   # the bench's row for this thread count: 1, or the machine's core count
   if [ $th = 1 ]; then row=$(echo "$bw" | awk -F'|' '$2 ~ /^ *1 *$/'); else row=$(echo "$bw" | awk -F'|' '$2 ~ /^ *[0-9]+ *$/ && $2+0 > 1' | tail -1); fi
   ours_ms=$(echo "$row" | awk -F'|' '{gsub(/ /, "", $5); print $5}')
   share=$(echo "$row" | awk -F'|' '{gsub(/ /, "", $7); print $7}')
+  unchecked_ms=$(echo "$row" | awk -F'|' '{gsub(/ /, "", $8); print $8}')
   n=$(echo "$row" | awk -F'|' '{gsub(/ /, "", $2); print $2}')
   t=""
   if [ $have_torch = 1 ]; then
     t=$("$PY" "$ROOT/benches/peers_optim_step.py" --threads "${n:-1}" 2>>"$LOG" | field step_ms)
   fi
-  echo "| ${n:--} | ${ours_ms:--} | ${t:--} | $(ratio "$t" "$ours_ms") | ${share:--} |"
+  echo "| ${n:--} | ${ours_ms:--} | ${unchecked_ms:--} | ${t:--} | $(ratio "$t" "$ours_ms") | $(ratio "$t" "$unchecked_ms") | ${share:--} |"
 done
 if [ -s "$LOG" ] && grep -qi 'error\|traceback' "$LOG"; then
   echo; echo "stderr of the runs:" >&2; cat "$LOG" >&2

@@ -8,6 +8,7 @@
 use caadam_nn::ParamLayout;
 
 use crate::error::ensure_non_negative;
+use crate::optimizer::check_lengths;
 use crate::parallel::Lanes;
 use crate::{check_step, OptimError, OptimizerState};
 
@@ -31,6 +32,9 @@ pub(crate) struct Slots {
     pub lr: f64,
     /// Steps taken so far.
     pub step: u64,
+    /// Whether [`Slots::check`] scans the gradients for non-finite values (a run-time
+    /// policy, not state: it is not saved).
+    pub finite_check: bool,
     buffers: Vec<Buffer>,
 }
 
@@ -50,6 +54,7 @@ impl Slots {
             layout: layout.clone(),
             lr,
             step: 0,
+            finite_check: true,
             buffers: buffers
                 .iter()
                 .map(|&(name, init)| Buffer {
@@ -94,9 +99,14 @@ impl Slots {
         self.buffers.is_empty()
     }
 
-    /// [`check_step`] against this layout.
+    /// [`check_step`] against this layout, or only its length checks when the finite
+    /// check is off.
     pub fn check(&self, params: &[f32], grads: &[f32]) -> Result<(), OptimError> {
-        check_step(&self.layout, params, grads)
+        if self.finite_check {
+            check_step(&self.layout, params, grads)
+        } else {
+            check_lengths(&self.layout, params, grads)
+        }
     }
 
     /// The parameters, gradients and all `K` state buffers, in creation order, ready for
@@ -161,7 +171,8 @@ impl Slots {
 }
 
 /// Writes the `Optimizer` methods that only read or write the [`Slots`] in the field
-/// `slots`: `learning_rate`, `set_learning_rate`, `name` and `steps`, and, unless called
+/// `slots`: `learning_rate`, `set_learning_rate`, `name`, `steps`, `finite_check` and
+/// `set_finite_check`, and, unless called
 /// as `delegate_to_slots!(accessors)` by an optimizer with scalar state of its own, `state`
 /// and `load_state`. A macro rather than delegations written out because these methods are
 /// the same, line for line, in every optimizer: written once, they cannot drift apart.
@@ -181,6 +192,14 @@ macro_rules! delegate_to_slots {
 
         fn steps(&self) -> u64 {
             self.slots.step
+        }
+
+        fn finite_check(&self) -> bool {
+            self.slots.finite_check
+        }
+
+        fn set_finite_check(&mut self, check: bool) {
+            self.slots.finite_check = check;
         }
     };
     () => {

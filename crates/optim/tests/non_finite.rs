@@ -1,5 +1,6 @@
 //! The non-finite gradient policy: the step is refused with an error naming the first bad
-//! tensor, and parameters and optimizer state stay exactly as they were.
+//! tensor, and parameters and optimizer state stay exactly as they were; with the check
+//! turned off, the bad value is applied like any other, as torch applies it.
 
 mod common;
 
@@ -52,6 +53,70 @@ fn nan_in_a_small_model_is_refused() {
 fn infinity_in_a_large_model_is_refused() {
     // Above the parallel threshold, so the scan runs on the pool.
     refuses(&[256, 256, 300, 10], 3, f32::NEG_INFINITY);
+}
+
+/// With the finite check off, a step on a gradient holding a NaN goes through: that one
+/// parameter becomes NaN and every other one gets exactly the update it gets when the bad
+/// value is replaced by a finite one (the updates are element-wise). Turned back on, the
+/// check refuses the next bad gradient again.
+fn applies_when_unchecked(sizes: &[usize]) {
+    let (layout, start) = mlp(sizes);
+    let bad = layout.segments()[1].offset + 1;
+    for config in zoo() {
+        let (mut unchecked, mut twin) = (
+            config.build(&layout).unwrap(),
+            config.build(&layout).unwrap(),
+        );
+        assert!(unchecked.finite_check(), "{config:?}: on by default");
+        let (mut params, mut twin_params) = (start.clone(), start.clone());
+        let g = grad(&params, 0);
+        unchecked.step(&mut params, &g).unwrap();
+        twin.step(&mut twin_params, &g).unwrap();
+
+        unchecked.set_finite_check(false);
+        assert!(!unchecked.finite_check());
+        let mut g = grad(&params, 1);
+        g[bad] = 0.25;
+        twin.step(&mut twin_params, &g).unwrap();
+        g[bad] = f32::NAN;
+        unchecked.step(&mut params, &g).unwrap();
+        assert_eq!(unchecked.steps(), 2, "{config:?}");
+        assert!(params[bad].is_nan(), "{config:?}: the NaN was not applied");
+        twin_params[bad] = params[bad];
+        assert_eq!(
+            bits(&params),
+            bits(&twin_params),
+            "{config:?}: other parameters moved differently"
+        );
+
+        // The length checks stay when the scan is off.
+        assert!(matches!(
+            unchecked.step(&mut params, &g[1..]),
+            Err(OptimError::LengthMismatch { .. })
+        ));
+        unchecked.set_finite_check(true);
+        let before = bits(&params);
+        assert!(matches!(
+            unchecked.step(&mut params, &g),
+            Err(OptimError::NonFiniteGradient { .. })
+        ));
+        assert_eq!(
+            (bits(&params), unchecked.steps()),
+            (before, 2),
+            "{config:?}"
+        );
+    }
+}
+
+#[test]
+fn unchecked_small_model_applies_the_nan() {
+    applies_when_unchecked(&[8, 16, 4, 1]);
+}
+
+#[test]
+fn unchecked_large_model_applies_the_nan() {
+    // Above the parallel threshold: the kernels run on the pool.
+    applies_when_unchecked(&[256, 256, 300, 10]);
 }
 
 #[test]
