@@ -7,7 +7,7 @@ use crate::error::{ensure, ensure_non_negative};
 use crate::moments::flush_subnormal;
 use crate::parallel::{for_each_chunk, Lanes};
 use crate::slots::{delegate_to_slots, Slots};
-use crate::{weight_decay, OptimError, Optimizer};
+use crate::{objective, weight_decay, OptimError, Optimizer};
 use caadam_autograd::simd_kernel;
 
 /// Adadelta's hyperparameters; defaults are torch.optim.Adadelta's.
@@ -31,6 +31,9 @@ pub struct AdadeltaConfig {
     pub eps: f64,
     /// L2 penalty.
     pub weight_decay: f64,
+    /// Ascend the objective instead of descending it (torch's `maximize`: the gradient is
+    /// negated before anything reads it, see [`crate::objective`]).
+    pub maximize: bool,
 }
 
 impl Default for AdadeltaConfig {
@@ -40,6 +43,7 @@ impl Default for AdadeltaConfig {
             rho: 0.9,
             eps: 1e-6,
             weight_decay: 0.0,
+            maximize: false,
         }
     }
 }
@@ -88,15 +92,15 @@ impl Adadelta {
 // not to alias), which lets the compiler keep the scalars in registers and vectorize it;
 // `simd_kernel!` compiles it for the widest SIMD the CPU has.
 simd_kernel! {
-    fn kernel(params: &mut [f32], grads: &[f32], sq: &mut [f32], acc: &mut [f32], k: [f32; 5]) {
-        let [lr, rho, one_minus_rho, wd, eps] = k;
+    fn kernel(params: &mut [f32], grads: &[f32], sq: &mut [f32], acc: &mut [f32], k: [f32; 6]) {
+        let [sign, lr, rho, one_minus_rho, wd, eps] = k;
         for (((p, &g), sq), acc) in params
             .iter_mut()
             .zip(grads)
             .zip(sq.iter_mut())
             .zip(acc.iter_mut())
         {
-            let g = weight_decay::l2(g, *p, wd);
+            let g = weight_decay::l2(sign * g, *p, wd);
             *sq = flush_subnormal(rho * *sq + one_minus_rho * (g * g));
             let delta = (*acc + eps).sqrt() / (*sq + eps).sqrt() * g;
             *acc = flush_subnormal(rho * *acc + one_minus_rho * (delta * delta));
@@ -110,7 +114,15 @@ impl Optimizer for Adadelta {
         self.slots.check(params, grads)?;
         let c = &self.config;
         let (lr, rho, one_minus_rho) = (self.slots.lr as f32, c.rho as f32, (1.0 - c.rho) as f32);
-        let k = [lr, rho, one_minus_rho, c.weight_decay as f32, c.eps as f32];
+        let sign = objective::sign(c.maximize);
+        let k = [
+            sign,
+            lr,
+            rho,
+            one_minus_rho,
+            c.weight_decay as f32,
+            c.eps as f32,
+        ];
         for_each_chunk(self.slots.lanes(params, grads), &|l: Lanes<'_, 2>| {
             let [sq, acc] = l.state;
             kernel(l.params, l.grads, sq, acc, k);

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::ensure_non_negative;
 use crate::parallel::{for_each_chunk, Lanes};
 use crate::slots::{delegate_to_slots, Slots};
-use crate::{weight_decay, OptimError, Optimizer};
+use crate::{objective, weight_decay, OptimError, Optimizer};
 use caadam_autograd::simd_kernel;
 
 /// Adagrad's hyperparameters; defaults are torch.optim.Adagrad's.
@@ -31,6 +31,9 @@ pub struct AdagradConfig {
     pub initial_accumulator_value: f64,
     /// Added to the denominator.
     pub eps: f64,
+    /// Ascend the objective instead of descending it (torch's `maximize`: the gradient is
+    /// negated before anything reads it, see [`crate::objective`]).
+    pub maximize: bool,
 }
 
 impl Default for AdagradConfig {
@@ -41,6 +44,7 @@ impl Default for AdagradConfig {
             weight_decay: 0.0,
             initial_accumulator_value: 0.0,
             eps: 1e-10,
+            maximize: false,
         }
     }
 }
@@ -92,9 +96,9 @@ impl Adagrad {
 // not to alias), which lets the compiler keep the scalars in registers and vectorize it;
 // `simd_kernel!` compiles it for the widest SIMD the CPU has.
 simd_kernel! {
-    fn kernel(params: &mut [f32], grads: &[f32], sum: &mut [f32], clr: f32, wd: f32, eps: f32) {
+    fn kernel(params: &mut [f32], grads: &[f32], sum: &mut [f32], sign: f32, clr: f32, wd: f32, eps: f32) {
         for ((p, &g), s) in params.iter_mut().zip(grads).zip(sum.iter_mut()) {
-            let g = weight_decay::l2(g, *p, wd);
+            let g = weight_decay::l2(sign * g, *p, wd);
             *s += g * g;
             *p -= clr * (g / (s.sqrt() + eps));
         }
@@ -109,9 +113,10 @@ impl Optimizer for Adagrad {
         let clr = (self.slots.lr / (1.0 + decays)) as f32;
         let wd = self.config.weight_decay as f32;
         let eps = self.config.eps as f32;
+        let sign = objective::sign(self.config.maximize);
         for_each_chunk(self.slots.lanes(params, grads), &|l: Lanes<'_, 1>| {
             let [sum] = l.state;
-            kernel(l.params, l.grads, sum, clr, wd, eps);
+            kernel(l.params, l.grads, sum, sign, clr, wd, eps);
         });
         Ok(())
     }

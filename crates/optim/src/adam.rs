@@ -9,7 +9,7 @@ use crate::moments::MomentDecay;
 use crate::optimizer::bias_correction;
 use crate::parallel::{for_each_chunk, Lanes};
 use crate::slots::{delegate_to_slots, Slots};
-use crate::{weight_decay, OptimError, Optimizer};
+use crate::{objective, weight_decay, OptimError, Optimizer};
 
 /// Where epsilon enters Adam's denominator.
 ///
@@ -48,6 +48,9 @@ pub struct AdamConfig {
     pub amsgrad: bool,
     /// Where `eps` enters (torch's form by default).
     pub epsilon_form: EpsilonForm,
+    /// Ascend the objective instead of descending it (torch's `maximize`: the gradient is
+    /// negated before anything reads it, see [`crate::objective`]).
+    pub maximize: bool,
 }
 
 impl Default for AdamConfig {
@@ -59,6 +62,7 @@ impl Default for AdamConfig {
             weight_decay: 0.0,
             amsgrad: false,
             epsilon_form: EpsilonForm::Torch,
+            maximize: false,
         }
     }
 }
@@ -77,6 +81,8 @@ pub(crate) struct AdamCore {
     pub l2: f64,
     pub amsgrad: bool,
     pub form: EpsilonForm,
+    /// Negate the gradient first ([`crate::objective`]).
+    pub maximize: bool,
     /// `(end, coefficient)` of each run of equal step sizes, rebuilt every step.
     spans: Vec<(usize, f32)>,
 }
@@ -85,6 +91,8 @@ pub(crate) struct AdamCore {
 #[derive(Clone, Copy)]
 struct Consts {
     decay_rates: MomentDecay,
+    /// [`objective::sign`].
+    sign: f32,
     eps: f32,
     l2: f32,
     /// Decoupled decay factor `1 - lr*wd` (1 for none).
@@ -117,8 +125,14 @@ impl AdamCore {
             l2,
             amsgrad,
             form,
+            maximize: false,
             spans: Vec::new(),
         })
+    }
+
+    /// The same core, maximizing if `maximize`.
+    pub fn maximizing(self, maximize: bool) -> Self {
+        Self { maximize, ..self }
     }
 
     /// The state buffers, as torch names them, for [`Slots::new`]: the moments, and the
@@ -178,6 +192,7 @@ impl AdamCore {
         }
         let k = Consts {
             decay_rates: MomentDecay::new((self.beta1, self.beta2)),
+            sign: objective::sign(self.maximize),
             eps: self.eps as f32,
             l2: self.l2 as f32,
             decay,
@@ -270,7 +285,7 @@ simd_kernel! {
 /// The moment updates of one element; returns the decayed parameter.
 #[inline(always)]
 fn moments(k: Consts, p: f32, g: f32, m: &mut f32, v: &mut f32) -> f32 {
-    let g = weight_decay::l2(g, p, k.l2);
+    let g = weight_decay::l2(k.sign * g, p, k.l2);
     k.decay_rates.update(g, m, v);
     // decay is exactly 1 without decoupled weight decay, and x*1 == x bit for bit.
     p * k.decay
@@ -365,7 +380,8 @@ impl Adam {
             config.weight_decay,
             config.amsgrad,
             config.epsilon_form,
-        )?;
+        )?
+        .maximizing(config.maximize);
         Ok(Self {
             config,
             slots,

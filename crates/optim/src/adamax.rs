@@ -8,7 +8,7 @@ use crate::moments::flush_subnormal;
 use crate::optimizer::bias_correction;
 use crate::parallel::{for_each_chunk, Lanes};
 use crate::slots::{delegate_to_slots, Slots};
-use crate::{weight_decay, OptimError, Optimizer};
+use crate::{objective, weight_decay, OptimError, Optimizer};
 use caadam_autograd::simd_kernel;
 
 /// Adamax's hyperparameters; defaults are torch.optim.Adamax's.
@@ -31,6 +31,9 @@ pub struct AdamaxConfig {
     pub eps: f64,
     /// L2 penalty.
     pub weight_decay: f64,
+    /// Ascend the objective instead of descending it (torch's `maximize`: the gradient is
+    /// negated before anything reads it, see [`crate::objective`]).
+    pub maximize: bool,
 }
 
 impl Default for AdamaxConfig {
@@ -40,6 +43,7 @@ impl Default for AdamaxConfig {
             betas: (0.9, 0.999),
             eps: 1e-8,
             weight_decay: 0.0,
+            maximize: false,
         }
     }
 }
@@ -87,15 +91,15 @@ impl Adamax {
 // not to alias), which lets the compiler keep the scalars in registers and vectorize it;
 // `simd_kernel!` compiles it for the widest SIMD the CPU has.
 simd_kernel! {
-    fn kernel(params: &mut [f32], grads: &[f32], m: &mut [f32], u: &mut [f32], k: [f32; 5]) {
-        let [one_minus_b1, b2, wd, eps, clr] = k;
+    fn kernel(params: &mut [f32], grads: &[f32], m: &mut [f32], u: &mut [f32], k: [f32; 6]) {
+        let [sign, one_minus_b1, b2, wd, eps, clr] = k;
         for (((p, &g), m), u) in params
             .iter_mut()
             .zip(grads)
             .zip(m.iter_mut())
             .zip(u.iter_mut())
         {
-            let g = weight_decay::l2(g, *p, wd);
+            let g = weight_decay::l2(sign * g, *p, wd);
             *m = flush_subnormal(*m + one_minus_b1 * (g - *m));
             *u = (b2 * *u).max(g.abs() + eps);
             *p -= clr * (*m / *u);
@@ -111,7 +115,15 @@ impl Optimizer for Adamax {
         let t = self.slots.step + 1;
         let clr = (self.slots.lr / bias_correction(b1, t)) as f32;
         let (one_minus_b1, b2f) = ((1.0 - b1) as f32, b2 as f32);
-        let k = [one_minus_b1, b2f, c.weight_decay as f32, c.eps as f32, clr];
+        let sign = objective::sign(c.maximize);
+        let k = [
+            sign,
+            one_minus_b1,
+            b2f,
+            c.weight_decay as f32,
+            c.eps as f32,
+            clr,
+        ];
         for_each_chunk(self.slots.lanes(params, grads), &|l: Lanes<'_, 2>| {
             let [m, u] = l.state;
             kernel(l.params, l.grads, m, u, k);

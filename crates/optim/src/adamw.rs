@@ -29,6 +29,9 @@ pub struct AdamWConfig {
     pub weight_decay: f64,
     /// Divide by the running maximum of the second moment.
     pub amsgrad: bool,
+    /// Ascend the objective instead of descending it (torch's `maximize`: the gradient is
+    /// negated before anything reads it, see [`crate::objective`]).
+    pub maximize: bool,
 }
 
 impl Default for AdamWConfig {
@@ -39,6 +42,7 @@ impl Default for AdamWConfig {
             eps: 1e-8,
             weight_decay: 1e-2,
             amsgrad: false,
+            maximize: false,
         }
     }
 }
@@ -84,7 +88,8 @@ impl AdamW {
             0.0,
             config.amsgrad,
             EpsilonForm::Torch,
-        )?;
+        )?
+        .maximizing(config.maximize);
         Ok(Self {
             config,
             slots,

@@ -16,6 +16,9 @@
 //! assert!(params[0] < 1.0 && params[1] > 2.0 && params[2] == 3.0);
 //! ```
 //!
+//! Every optimizer takes torch's `maximize` option ([`objective`]) and refuses a step on a
+//! non-finite gradient unless told not to ([`Optimizer::set_finite_check`]).
+//!
 //! Numerics: per-element arithmetic is f32; hyperparameters and scalar factors (bias
 //! corrections, step sizes, CaAdam's S) are f64, rounded once. Results are bit-identical
 //! for any rayon thread count, and for any SIMD width: each kernel is compiled for AVX-512,
@@ -42,6 +45,7 @@ mod error;
 mod moments;
 pub mod momentum;
 mod nadam;
+pub mod objective;
 mod optimizer;
 pub mod parallel;
 mod radam;

@@ -8,7 +8,7 @@ use crate::moments::MomentDecay;
 use crate::optimizer::bias_correction;
 use crate::parallel::{for_each_chunk, Lanes};
 use crate::slots::{delegate_to_slots, Slots};
-use crate::{weight_decay, OptimError, Optimizer, OptimizerState};
+use crate::{objective, weight_decay, OptimError, Optimizer, OptimizerState};
 use caadam_autograd::simd_kernel;
 
 /// NAdam's hyperparameters; defaults are torch.optim.NAdam's.
@@ -34,6 +34,9 @@ pub struct NAdamConfig {
     pub weight_decay: f64,
     /// Momentum decay `psi`.
     pub momentum_decay: f64,
+    /// Ascend the objective instead of descending it (torch's `maximize`: the gradient is
+    /// negated before anything reads it, see [`crate::objective`]).
+    pub maximize: bool,
 }
 
 impl Default for NAdamConfig {
@@ -44,6 +47,7 @@ impl Default for NAdamConfig {
             eps: 1e-8,
             weight_decay: 0.0,
             momentum_decay: 4e-3,
+            maximize: false,
         }
     }
 }
@@ -100,6 +104,8 @@ impl NAdam {
 #[derive(Clone, Copy)]
 struct Consts {
     decay_rates: MomentDecay,
+    /// [`objective::sign`].
+    sign: f32,
     bc2: f32,
     wd: f32,
     eps: f32,
@@ -118,7 +124,7 @@ simd_kernel! {
             .zip(m.iter_mut())
             .zip(v.iter_mut())
         {
-            let g = weight_decay::l2(g, *p, k.wd);
+            let g = weight_decay::l2(k.sign * g, *p, k.wd);
             k.decay_rates.update(g, m, v);
             let d = (*v / k.bc2).sqrt() + k.eps;
             *p -= k.coef_g * (g / d);
@@ -138,6 +144,7 @@ impl Optimizer for NAdam {
         let mu_product = self.mu_product * mu;
         let k = Consts {
             decay_rates: MomentDecay::new(c.betas),
+            sign: objective::sign(c.maximize),
             bc2: bias_correction(b2, t) as f32,
             wd: c.weight_decay as f32,
             eps: c.eps as f32,

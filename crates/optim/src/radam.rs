@@ -8,7 +8,7 @@ use crate::moments::MomentDecay;
 use crate::optimizer::bias_correction;
 use crate::parallel::{for_each_chunk, Lanes};
 use crate::slots::{delegate_to_slots, Slots};
-use crate::{weight_decay, OptimError, Optimizer};
+use crate::{objective, weight_decay, OptimError, Optimizer};
 use caadam_autograd::simd_kernel;
 
 /// RAdam's hyperparameters; defaults are torch.optim.RAdam's.
@@ -34,6 +34,9 @@ pub struct RAdamConfig {
     pub eps: f64,
     /// L2 penalty.
     pub weight_decay: f64,
+    /// Ascend the objective instead of descending it (torch's `maximize`: the gradient is
+    /// negated before anything reads it, see [`crate::objective`]).
+    pub maximize: bool,
 }
 
 impl Default for RAdamConfig {
@@ -43,6 +46,7 @@ impl Default for RAdamConfig {
             betas: (0.9, 0.999),
             eps: 1e-8,
             weight_decay: 0.0,
+            maximize: false,
         }
     }
 }
@@ -96,6 +100,8 @@ fn rectification(beta2: f64, t: u64) -> Option<f64> {
 #[derive(Clone, Copy)]
 struct Consts {
     decay_rates: MomentDecay,
+    /// [`objective::sign`].
+    sign: f32,
     wd: f32,
     eps: f32,
     coef: f32,
@@ -114,7 +120,7 @@ simd_kernel! {
             .zip(m.iter_mut())
             .zip(v.iter_mut())
         {
-            let g = weight_decay::l2(g, *p, k.wd);
+            let g = weight_decay::l2(k.sign * g, *p, k.wd);
             k.decay_rates.update(g, m, v);
             if k.adaptive {
                 *p -= k.coef * *m * (k.bc2_sqrt / (v.sqrt() + k.eps));
@@ -134,6 +140,7 @@ impl Optimizer for RAdam {
         let rect = rectification(b2, t);
         let k = Consts {
             decay_rates: MomentDecay::new(c.betas),
+            sign: objective::sign(c.maximize),
             wd: c.weight_decay as f32,
             eps: c.eps as f32,
             // Adaptive: coef * m * sqrt(bc2)/(sqrt(v)+eps); else coef * m.

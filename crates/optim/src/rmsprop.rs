@@ -7,7 +7,7 @@ use crate::error::ensure_non_negative;
 use crate::moments::flush_subnormal;
 use crate::parallel::{for_each_chunk, Lanes};
 use crate::slots::{delegate_to_slots, Slots};
-use crate::{momentum, weight_decay, OptimError, Optimizer};
+use crate::{momentum, objective, weight_decay, OptimError, Optimizer};
 use caadam_autograd::simd_kernel;
 
 /// RMSprop's hyperparameters; defaults are torch.optim.RMSprop's.
@@ -35,6 +35,9 @@ pub struct RmsPropConfig {
     pub momentum: f64,
     /// Normalise by the estimated variance instead of the second moment.
     pub centered: bool,
+    /// Ascend the objective instead of descending it (torch's `maximize`: the gradient is
+    /// negated before anything reads it, see [`crate::objective`]).
+    pub maximize: bool,
 }
 
 impl Default for RmsPropConfig {
@@ -46,6 +49,7 @@ impl Default for RmsPropConfig {
             weight_decay: 0.0,
             momentum: 0.0,
             centered: false,
+            maximize: false,
         }
     }
 }
@@ -104,6 +108,8 @@ impl RmsProp {
 #[derive(Clone, Copy)]
 struct Consts {
     lr: f32,
+    /// [`objective::sign`].
+    sign: f32,
     wd: f32,
     eps: f32,
     alpha: f32,
@@ -131,7 +137,7 @@ simd_kernel! {
             .zip(buf.iter_mut())
             .zip(ga.iter_mut())
         {
-            let g = weight_decay::l2(g, *p, k.wd);
+            let g = weight_decay::l2(k.sign * g, *p, k.wd);
             *sq = flush_subnormal(k.alpha * *sq + k.one_minus_alpha * (g * g));
             let avg = if k.centered {
                 *ga = flush_subnormal(*ga + k.one_minus_alpha * (g - *ga));
@@ -154,6 +160,7 @@ impl Optimizer for RmsProp {
         let c = &self.config;
         let k = Consts {
             lr: self.slots.lr as f32,
+            sign: objective::sign(c.maximize),
             wd: c.weight_decay as f32,
             eps: c.eps as f32,
             alpha: c.alpha as f32,

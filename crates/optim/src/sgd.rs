@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{ensure, ensure_non_negative};
 use crate::parallel::{for_each_chunk, Lanes};
 use crate::slots::{delegate_to_slots, Slots};
-use crate::{momentum, weight_decay, OptimError, Optimizer};
+use crate::{momentum, objective, weight_decay, OptimError, Optimizer};
 use caadam_autograd::simd_kernel;
 
 /// SGD's hyperparameters; defaults are torch.optim.SGD's.
@@ -34,7 +34,8 @@ pub struct SgdConfig {
     pub weight_decay: f64,
     /// Nesterov momentum (needs `momentum > 0` and `dampening == 0`).
     pub nesterov: bool,
-    /// Ascend instead of descend.
+    /// Ascend the objective instead of descending it (torch's `maximize`: the gradient is
+    /// negated before anything reads it, see [`crate::objective`]).
     pub maximize: bool,
 }
 
@@ -156,7 +157,7 @@ impl Optimizer for Sgd {
         let c = &self.config;
         let lr = self.slots.lr as f32;
         let wd = c.weight_decay as f32;
-        let sign = if c.maximize { -1.0f32 } else { 1.0 };
+        let sign = objective::sign(c.maximize);
         if self.slots.is_stateless() {
             for_each_chunk(self.slots.lanes(params, grads), &|l: Lanes<'_, 0>| {
                 plain(l.params, l.grads, lr, wd, sign);

@@ -3,8 +3,11 @@
 //! after step 1 and after the last step within `1e-5 * max(1, |expected|)`.
 //!
 //! Set `CAADAM_FIXTURES` to another folder to run other case files of the same format.
+//!
+//! torch_maximize.json is this crate's own (made by torch_maximize.py beside it, since the
+//! shared set has no `maximize` case) and is always read from tests/fixtures.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use caadam_nn::{Activation, Init, Mlp, ParamLayout};
 use caadam_optim::{CaAdam, CaAdamConfig, Mode, Optimizer, OptimizerConfig, Strategy};
@@ -55,16 +58,22 @@ struct CaAdamCase {
     expected_final: Vec<f64>,
 }
 
-fn fixtures_dir() -> PathBuf {
+/// This crate's copy of the fixtures.
+fn own_fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// The shared fixture `file`, from `CAADAM_FIXTURES` if set.
+fn shared(file: &str) -> PathBuf {
     match std::env::var_os("CAADAM_FIXTURES") {
         Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"),
+        None => own_fixtures(),
     }
+    .join(file)
 }
 
 /// The `cases` of a fixture file; panics, naming the path, if it is missing or malformed.
-fn cases<C: for<'de> Deserialize<'de>>(file: &str) -> Vec<C> {
-    let path = fixtures_dir().join(file);
+fn cases<C: for<'de> Deserialize<'de>>(path: &Path) -> Vec<C> {
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("fixture file {} missing or unreadable: {e}", path.display()));
     let mut json: Value =
@@ -205,11 +214,12 @@ fn check_caadam_case(case: &CaAdamCase, mode: Mode) -> Result<(), String> {
 }
 
 /// Runs every case and reports all failures at once.
-fn check_all<C>(file: &str, check: impl Fn(&C) -> Result<(), String>) -> usize
+fn check_all<C>(path: &Path, check: impl Fn(&C) -> Result<(), String>) -> usize
 where
     C: for<'de> Deserialize<'de> + std::fmt::Debug,
 {
-    let cases: Vec<C> = cases(file);
+    let cases: Vec<C> = cases(path);
+    let file = path.display();
     let failures: Vec<String> = cases
         .iter()
         .enumerate()
@@ -227,13 +237,23 @@ where
 
 #[test]
 fn torch_optim_cases_match() {
-    let n = check_all("torch_optim.json", check_torch_case);
+    let n = check_all(&shared("torch_optim.json"), check_torch_case);
     println!("torch_optim.json: {n} cases");
+}
+
+/// torch with `maximize=True` (every optimizer torch has, weight decay on where it exists).
+#[test]
+fn torch_maximize_cases_match() {
+    let n = check_all(
+        &own_fixtures().join("torch_maximize.json"),
+        check_torch_case,
+    );
+    assert_eq!(n, 10);
 }
 
 #[test]
 fn caadam_seed_cases_match() {
-    let n = check_all("caadam_seed.json", |c: &CaAdamCase| {
+    let n = check_all(&shared("caadam_seed.json"), |c: &CaAdamCase| {
         check_caadam_case(c, Mode::PerLayer)
     });
     println!("caadam_seed.json: {n} cases");
@@ -241,7 +261,7 @@ fn caadam_seed_cases_match() {
 
 #[test]
 fn caadam_keras_cases_match() {
-    let n = check_all("caadam_keras.json", |c: &CaAdamCase| {
+    let n = check_all(&shared("caadam_keras.json"), |c: &CaAdamCase| {
         check_caadam_case(c, Mode::KerasReference)
     });
     println!("caadam_keras.json: {n} cases");
@@ -254,7 +274,7 @@ fn nudge(values: &mut [f64], index: usize, delta: f64) {
 
 #[test]
 fn a_moved_expected_value_is_caught() {
-    for case in cases::<TorchCase>("torch_optim.json") {
+    for case in cases::<TorchCase>(&shared("torch_optim.json")) {
         assert!(check_torch_case(&case).is_ok());
         let last = case.expected_final.len() - 1;
         for (which, index, delta) in [(0, 0, 2e-5), (1, last, -2e-5), (1, last / 2, 1e-3)] {
@@ -279,7 +299,7 @@ fn a_moved_expected_value_is_caught() {
         ("caadam_seed.json", Mode::PerLayer),
         ("caadam_keras.json", Mode::KerasReference),
     ] {
-        for case in cases::<CaAdamCase>(file) {
+        for case in cases::<CaAdamCase>(&shared(file)) {
             let mut moved = case.clone();
             nudge(&mut moved.expected_final, 0, 2e-5);
             assert!(
@@ -310,7 +330,7 @@ fn a_moved_expected_value_is_caught() {
 
 #[test]
 fn unknown_optimizers_and_options_fail_loudly() {
-    let case = cases::<TorchCase>("torch_optim.json").remove(0);
+    let case = cases::<TorchCase>(&shared("torch_optim.json")).remove(0);
     let mut unknown = case.clone();
     unknown.optimizer = "lion".into();
     assert!(check_torch_case(&unknown).unwrap_err().contains("unknown"));
@@ -332,5 +352,5 @@ fn unknown_optimizers_and_options_fail_loudly() {
 #[test]
 #[should_panic(expected = "missing or unreadable")]
 fn a_missing_file_fails_loudly() {
-    let _: Vec<TorchCase> = cases("no_such_file.json");
+    let _: Vec<TorchCase> = cases(&shared("no_such_file.json"));
 }

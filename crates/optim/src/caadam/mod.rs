@@ -47,6 +47,9 @@ pub struct CaAdamConfig {
     pub gamma: f64,
     /// Per-layer (the method) or Keras-reference (the authors' package).
     pub mode: Mode,
+    /// Ascend the objective instead of descending it (torch's `maximize`: the gradient is
+    /// negated before anything reads it, see [`crate::objective`]).
+    pub maximize: bool,
 }
 
 impl Default for CaAdamConfig {
@@ -60,6 +63,7 @@ impl Default for CaAdamConfig {
             strategy: Strategy::Additive,
             gamma: 0.95,
             mode: Mode::PerLayer,
+            maximize: false,
         }
     }
 }
@@ -154,7 +158,8 @@ impl CaAdam {
             config.weight_decay,
             config.amsgrad,
             form,
-        )?;
+        )?
+        .maximizing(config.maximize);
         let segment_scales =
             scales::per_segment(layout, config.strategy, config.gamma, config.mode);
         let layer_scales = match config.mode {
