@@ -7,6 +7,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::module::Module;
+use crate::rng_state::RngState;
 use crate::store::ParamStore;
 
 /// Zeroes each element with probability `p` in training mode and scales the kept ones by
@@ -69,6 +70,14 @@ impl Dropout {
         self.p
     }
 
+    /// The generator and mask buffer. A panic while they were held (in another thread's
+    /// `forward`) cannot leave them inconsistent, so a poisoned lock is simply taken.
+    fn lock(&self) -> std::sync::MutexGuard<'_, (ChaCha8Rng, Vec<f32>)> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// True in training mode (the default).
     ///
     /// ```
@@ -87,10 +96,7 @@ impl Module for Dropout {
         let scale = 1.0 / (1.0 - self.p);
         let shape = tape.shape(x).to_vec();
         let n: usize = shape.iter().product();
-        let mut state = self
-            .state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut state = self.lock();
         let (rng, mask) = &mut *state;
         mask.clear();
         // gen::<f32>() is uniform on [0, 1): P(u < p) = p exactly drops.
@@ -107,6 +113,18 @@ impl Module for Dropout {
 
     fn set_training(&mut self, training: bool) {
         self.training = training;
+    }
+
+    fn rng_states(&self) -> Vec<RngState> {
+        vec![RngState::of(&self.lock().0)]
+    }
+
+    fn set_rng_states(&mut self, states: &[RngState]) -> usize {
+        let state = states
+            .first()
+            .expect("Dropout::set_rng_states: no state left for this layer");
+        self.lock().0 = state.generator();
+        1
     }
 }
 
@@ -174,6 +192,61 @@ mod tests {
         assert_eq!(run(&b, &x, &[64]).0, a1);
         assert_eq!(run(&b, &x, &[64]).0, a2);
         assert_ne!(run(&Dropout::new(0.5, 4), &x, &[64]).0, a1);
+    }
+
+    /// N forwards, save the positions, M more: a model with other seeds, restored from the
+    /// saved positions (through serde, as a resumed run reads them), draws the same M masks.
+    #[test]
+    fn restored_generators_continue_the_saved_run() {
+        use crate::{restore_rng_states, Sequential};
+        let x = vec![1.0f32; 96];
+        let model = Sequential::new()
+            .push(Dropout::new(0.5, 1))
+            .push(Dropout::new(0.3, 2));
+        let forward = |m: &Sequential| {
+            let params = ParamStore::new(ParamLayout::new());
+            let mut tape = Tape::new();
+            let xv = tape.input_from(&x, &[8, 12]);
+            let y = m.forward(&mut tape, &params, xv);
+            tape.value(y).data().to_vec()
+        };
+        for _ in 0..3 {
+            forward(&model);
+        }
+        let json = serde_json::to_string(&model.rng_states()).unwrap();
+        let expected: Vec<Vec<f32>> = (0..2).map(|_| forward(&model)).collect();
+
+        let mut resumed = Sequential::new()
+            .push(Dropout::new(0.5, 7))
+            .push(Dropout::new(0.3, 8));
+        assert_ne!(forward(&resumed), expected[0]);
+        let saved: Vec<RngState> = serde_json::from_str(&json).unwrap();
+        restore_rng_states(&mut resumed, &saved).unwrap();
+        let got: Vec<Vec<f32>> = (0..2).map(|_| forward(&resumed)).collect();
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn a_wrong_count_of_states_changes_nothing() {
+        use crate::{restore_rng_states, NnError, Sequential};
+        let mut model = Sequential::new()
+            .push(Dropout::new(0.5, 1))
+            .push(Dropout::new(0.5, 2));
+        let before = model.rng_states();
+        let other = Dropout::new(0.5, 9).rng_states();
+        let err = restore_rng_states(&mut model, &other).unwrap_err();
+        assert!(matches!(
+            err,
+            NnError::RngStateCount {
+                expected: 2,
+                found: 1
+            }
+        ));
+        assert_eq!(
+            err.to_string(),
+            "2 random-generator states expected (one per Dropout layer), 1 given"
+        );
+        assert_eq!(model.rng_states(), before);
     }
 
     #[test]

@@ -95,6 +95,15 @@ pub enum NnError {
         /// Length given.
         len: usize,
     },
+    /// A model was given a different number of random-generator states than it has
+    /// generators ([`crate::restore_rng_states`]).
+    #[error("{expected} random-generator states expected (one per Dropout layer), {found} given")]
+    RngStateCount {
+        /// Generators in the model.
+        expected: usize,
+        /// States given.
+        found: usize,
+    },
     /// A tensor of the layout is absent from a safetensors file.
     #[error("tensor `{name}` is missing from the file")]
     MissingTensor {

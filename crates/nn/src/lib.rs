@@ -8,7 +8,9 @@
 //!   Sigmoid, GELU), [`Dropout`], [`LayerNorm`], [`Sequential`], and the [`Mlp`] builder.
 //! - [`Init`]: Glorot uniform (default, as Keras), He uniform, He normal.
 //! - Checkpoints ([`save_checkpoint`], [`load_checkpoint`], [`load_checkpoint_into`]) and
-//!   safetensors export/import ([`export_safetensors`], [`import_safetensors`]).
+//!   safetensors export/import ([`export_safetensors`], [`import_safetensors`]); for an
+//!   exact resume of a model with Dropout, its generators' positions
+//!   ([`Module::rng_states`], [`restore_rng_states`]).
 //!
 //! One training step:
 //!
@@ -45,6 +47,7 @@ mod layout;
 mod linear;
 mod mlp;
 mod module;
+mod rng_state;
 mod safetensors_io;
 mod sequential;
 mod store;
@@ -62,6 +65,7 @@ pub use layout::{ParamKind, ParamLayout, Segment};
 pub use linear::Linear;
 pub use mlp::Mlp;
 pub use module::{predict, Module, ParamRegistry};
+pub use rng_state::{restore_rng_states, RngState};
 pub use safetensors_io::{
     export_safetensors, import_safetensors, safetensors_from_bytes, safetensors_to_bytes,
 };

@@ -8,6 +8,7 @@ use rand::RngCore;
 use crate::connection::LayerInfo;
 use crate::init::Init;
 use crate::layout::{ParamKind, ParamLayout};
+use crate::rng_state::RngState;
 use crate::store::ParamStore;
 
 /// A layer, or a container of layers, that computes on a [`Tape`].
@@ -51,6 +52,21 @@ pub trait Module: Send + Sync + Debug {
     /// parameter-free module).
     fn layer_infos(&self) -> Vec<LayerInfo> {
         Vec::new()
+    }
+
+    /// Where the random generators inside are (one per Dropout layer), in forward order:
+    /// saved beside a checkpoint and given back with [`crate::restore_rng_states`], they
+    /// make a resumed run draw the masks the uninterrupted run would have drawn. Empty for
+    /// a module without randomness; containers list their layers' in order.
+    fn rng_states(&self) -> Vec<RngState> {
+        Vec::new()
+    }
+
+    /// Moves the generators inside to the first states of `states` (in the order of
+    /// [`Module::rng_states`]) and returns how many it used. Call it through
+    /// [`crate::restore_rng_states`], which checks the count first.
+    fn set_rng_states(&mut self, _states: &[RngState]) -> usize {
+        0
     }
 }
 

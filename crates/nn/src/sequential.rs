@@ -6,6 +6,7 @@ use rand::RngCore;
 use crate::connection::LayerInfo;
 use crate::init::Init;
 use crate::module::{predict, Module, ParamRegistry};
+use crate::rng_state::RngState;
 use crate::store::ParamStore;
 
 /// Modules applied in order, each to the previous one's output.
@@ -151,6 +152,18 @@ impl Module for Sequential {
 
     fn layer_infos(&self) -> Vec<LayerInfo> {
         self.layers.iter().flat_map(|l| l.layer_infos()).collect()
+    }
+
+    fn rng_states(&self) -> Vec<RngState> {
+        self.layers.iter().flat_map(|l| l.rng_states()).collect()
+    }
+
+    fn set_rng_states(&mut self, states: &[RngState]) -> usize {
+        let mut used = 0;
+        for layer in &mut self.layers {
+            used += layer.set_rng_states(&states[used..]);
+        }
+        used
     }
 }
 
