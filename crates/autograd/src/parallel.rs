@@ -100,10 +100,31 @@ pub(crate) fn write_map3(
 // (`simd_kernel!`); the rule `f` is inlined into the loop, so each op gets its own loop.
 
 simd_kernel! {
-    /// `out[i] += x[i]`.
-    pub(crate) fn add_chunk(out: &mut [f32], x: &[f32]) {
-        for (o, &x) in out.iter_mut().zip(x) {
-            *o += x;
+    /// `row[j] += b[j]` for every row of the row-major `rows`: a dense layer's bias, added
+    /// to all rows in one call (a call per row cost more than the additions at 64 columns).
+    pub(crate) fn add_to_rows(rows: &mut [f32], b: &[f32]) {
+        if b.is_empty() {
+            return;
+        }
+        for row in rows.chunks_exact_mut(b.len()) {
+            for (o, &x) in row.iter_mut().zip(b) {
+                *o += x;
+            }
+        }
+    }
+}
+
+simd_kernel! {
+    /// `out[j] += row[j]` for every row of the row-major `rows`, in row order: a dense
+    /// layer's bias gradient (the sum of its output gradient's rows).
+    pub(crate) fn add_rows(out: &mut [f32], rows: &[f32]) {
+        if out.is_empty() {
+            return;
+        }
+        for row in rows.chunks_exact(out.len()) {
+            for (o, &x) in out.iter_mut().zip(row) {
+                *o += x;
+            }
         }
     }
 }

@@ -81,7 +81,9 @@ fn affine_is_matmul_plus_bias_bit_for_bit() {
         uniform(&[45], 1.0, 8),
     );
     let weights = uniform(&[37, 45], 1.0, 9);
-    let run = |fused: bool| {
+    // `shared_bias`: b also feeds a later op, so its gradient from that op is written
+    // first and the layer's row sums are added to it (the other write mode).
+    let run = |fused: bool, shared_bias: bool| {
         let mut t = caadam_autograd::Tape::new();
         let xv = t.param(x.data(), x.shape(), 0);
         let wv = t.param(w.data(), w.shape(), 1);
@@ -94,7 +96,12 @@ fn affine_is_matmul_plus_bias_bit_for_bit() {
         };
         let c = t.input_from(weights.data(), weights.shape());
         let zc = t.mul(z, c);
-        let loss = t.sum(zc);
+        let mut loss = t.sum(zc);
+        if shared_bias {
+            let bb = t.mul(bv, bv);
+            let extra = t.sum(bb);
+            loss = t.add(loss, extra);
+        }
         t.backward(loss);
         let mut out = vec![t.value(z).data().to_vec()];
         out.extend(t.param_grads().map(|(_, g)| g.data().to_vec()));
@@ -102,7 +109,9 @@ fn affine_is_matmul_plus_bias_bit_for_bit() {
             .map(|v| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>())
             .collect::<Vec<_>>()
     };
-    assert_eq!(run(true), run(false));
+    for shared_bias in [false, true] {
+        assert_eq!(run(true, shared_bias), run(false, shared_bias));
+    }
 }
 
 #[test]

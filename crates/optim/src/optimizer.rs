@@ -61,8 +61,10 @@ pub trait Optimizer: Send {
     /// Why one would: the scan is a pass of its own over the gradients, made before the
     /// update so that a refused step writes nothing. The update of the Adam family is
     /// bound by memory bandwidth, and the scan adds a read of every gradient to the 28
-    /// bytes per parameter the update moves: on 1e7 parameters it took about a third of
-    /// the step on one core of the development machine (`cargo bench --bench bandwidth`).
+    /// bytes per parameter the update moves; a read-only pass is also slower per byte on
+    /// one core than the update's mixed reads and writes. On 1e7 parameters it took about
+    /// a fifth of Adam's step on one core of the development machine (17.7 ms against
+    /// 14.1 ms without it, medians of seven sittings of `cargo bench --bench bandwidth`).
     /// Turn it off when the gradients are known to be finite, or when, as with
     /// `torch.optim` and optax (which do not scan), a non-finite gradient may simply be
     /// applied: then a NaN gradient makes its parameter (and its moments) NaN. The length

@@ -172,9 +172,8 @@ impl Slots {
 
 /// Writes the `Optimizer` methods that only read or write the [`Slots`] in the field
 /// `slots`: `learning_rate`, `set_learning_rate`, `name`, `steps`, `finite_check` and
-/// `set_finite_check`, and, unless called
-/// as `delegate_to_slots!(accessors)` by an optimizer with scalar state of its own, `state`
-/// and `load_state`. A macro rather than delegations written out because these methods are
+/// `set_finite_check`, and, unless called as `delegate_to_slots!(accessors)` by an
+/// optimizer with scalar state of its own, `state` and `load_state`. A macro rather than delegations written out because these methods are
 /// the same, line for line, in every optimizer: written once, they cannot drift apart.
 macro_rules! delegate_to_slots {
     (accessors) => {

@@ -31,16 +31,19 @@ pub(crate) fn affine_backward(
     if sink.wants(b) {
         let n = nodes[b].value.len();
         let (db, mode) = sink.write(b);
-        let mut rows = g.chunks_exact(n.max(1)); // (n = 0: g and db are empty)
-        if mode == Write::Assign {
-            match rows.next() {
-                Some(first) => db.copy_from_slice(first),
-                None => db.fill(0.0), // no rows: nothing flows to the bias
+        // db = row 0 (stored, or added to earlier contributions), then + row 1, + row 2, ...
+        let rows = match (mode, g.split_at_checked(n)) {
+            (Write::Add, _) => g,
+            (Write::Assign, Some((first, rest))) if n > 0 => {
+                db.copy_from_slice(first);
+                rest
             }
-        }
-        for row in rows {
-            parallel::add_chunk(db, row);
-        }
+            (Write::Assign, _) => {
+                db.fill(0.0); // no rows (or no columns): nothing flows to the bias
+                &[]
+            }
+        };
+        parallel::add_rows(db, rows);
     }
 }
 
@@ -141,9 +144,7 @@ impl Tape {
             &mut z,
             &mut self.gemm_scratch,
         );
-        for row in z.chunks_exact_mut(n.max(1)) {
-            parallel::add_chunk(row, bv.data());
-        }
+        parallel::add_to_rows(&mut z, bv.data());
         let needs = self.needs_grad(x) || self.needs_grad(w) || self.needs_grad(b);
         self.push(
             Tensor::from_parts(z, Shape::new(&[m, n], name)),
