@@ -63,8 +63,8 @@ pub trait Optimizer: Send {
     /// bound by memory bandwidth, and the scan adds a read of every gradient to the 28
     /// bytes per parameter the update moves; a read-only pass is also slower per byte on
     /// one core than the update's mixed reads and writes. On 1e7 parameters it took about
-    /// a fifth of Adam's step on one core of the development machine (17.7 ms against
-    /// 14.1 ms without it, medians of seven sittings of `cargo bench --bench bandwidth`).
+    /// a fifth of Adam's step on one core of the development machine (17.1 ms against
+    /// 13.5 ms without it, medians of fourteen runs of `cargo bench --bench bandwidth`).
     /// Turn it off when the gradients are known to be finite, or when, as with
     /// `torch.optim` and optax (which do not scan), a non-finite gradient may simply be
     /// applied: then a NaN gradient makes its parameter (and its moments) NaN. The length
