@@ -74,7 +74,7 @@ fn shared(file: &str) -> PathBuf {
 
 /// The `cases` of a fixture file; panics, naming the path, if it is missing or malformed.
 fn cases<C: for<'de> Deserialize<'de>>(path: &Path) -> Vec<C> {
-    let text = std::fs::read_to_string(&path)
+    let text = std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("fixture file {} missing or unreadable: {e}", path.display()));
     let mut json: Value =
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: not JSON: {e}", path.display()));
