@@ -1,8 +1,8 @@
 //! Saving and restoring where a model's random generators are (Dropout's masks), so that a
 //! run resumed from a checkpoint draws exactly the masks the uninterrupted run would have.
 //!
-//! A checkpoint holds the parameters ([`crate::save_checkpoint`]) and the optimizer its
-//! state; the masks come from generators owned by the layers, which neither of those sees.
+//! A checkpoint holds the parameters ([`crate::save_checkpoint`]), and an optimizer saves
+//! its own state; the masks come from generators owned by the layers, which neither sees.
 //! [`Module::rng_states`] lists them (in forward order) as plain values that serde can
 //! write anywhere, and [`restore_rng_states`] puts them back.
 
@@ -36,6 +36,12 @@ pub struct RngState {
 
 impl RngState {
     /// Where `rng` is.
+    ///
+    /// ```
+    /// use rand::SeedableRng;
+    /// let rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    /// assert_eq!(caadam_nn::RngState::of(&rng).word_pos, 0);
+    /// ```
     pub fn of(rng: &ChaCha8Rng) -> Self {
         Self {
             seed: rng.get_seed(),
@@ -45,6 +51,13 @@ impl RngState {
     }
 
     /// A generator at this position.
+    ///
+    /// ```
+    /// use rand::{Rng, SeedableRng};
+    /// let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    /// let state = caadam_nn::RngState::of(&rng);
+    /// assert_eq!(state.generator().gen::<u64>(), rng.gen::<u64>());
+    /// ```
     pub fn generator(&self) -> ChaCha8Rng {
         use rand::SeedableRng;
         let mut rng = ChaCha8Rng::from_seed(self.seed);

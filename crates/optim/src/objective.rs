@@ -3,9 +3,9 @@
 //! torch negates the gradient before anything else reads it, so a maximizing optimizer is
 //! the minimizing one run on `-g`: its moments hold `-g`, and an L2 penalty, added after
 //! the negation, still pulls the parameters toward zero. The kernels multiply the gradient
-//! by [`sign`], which is exact (multiplying by -1 or 1 only sets the sign bit, so a
-//! minimizing step is bit for bit what it was without the option) and branch-free, so the
-//! loops still vectorize.
+//! by [`sign`], which is exact (multiplying by -1 flips the sign bit and by 1 changes
+//! nothing, so a minimizing step is bit for bit what it was without the option) and
+//! branch-free, so the loops still vectorize.
 
 /// `-1` to maximize, `1` to minimize: the factor every kernel applies to the gradient first.
 ///
