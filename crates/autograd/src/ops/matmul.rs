@@ -86,15 +86,8 @@ impl Tape {
             xs.len() == 2 && ws.len() == 2 && xs[1] == ws[0],
             "matmul: shapes {xs:?} and {ws:?} are not [m, k] and [k, n]"
         );
-        let (m, k, n) = (xs[0], xs[1], ws[1]);
-        let mut c = self.pool.for_overwrite(m * n); // gemm with beta = 0 writes all of it
-        gemm(
-            MatRef::row_major(x.data(), m, k),
-            MatRef::row_major(w.data(), k, n),
-            0.0,
-            &mut c,
-            &mut self.gemm_scratch,
-        );
+        let (m, n) = (xs[0], ws[1]);
+        let c = self.product(a, b);
         let needs = self.needs_grad(a) || self.needs_grad(b);
         self.push(
             Tensor::from_parts(c, Shape::new(&[m, n], "matmul")),
@@ -135,21 +128,30 @@ impl Tape {
             xs.len() == 2 && ws.len() == 2 && xs[1] == ws[0] && bs == [ws[1]],
             "affine: shapes {xs:?}, {ws:?} and {bs:?} are not [m, k], [k, n] and [n]"
         );
-        let (m, k, n) = (xs[0], xs[1], ws[1]);
-        let mut z = self.pool.for_overwrite(m * n); // gemm with beta = 0 writes all of it
-        gemm(
-            MatRef::row_major(xv.data(), m, k),
-            MatRef::row_major(wv.data(), k, n),
-            0.0,
-            &mut z,
-            &mut self.gemm_scratch,
-        );
-        parallel::add_to_rows(&mut z, bv.data());
+        let (m, n) = (xs[0], ws[1]);
+        let mut z = self.product(x, w);
+        parallel::add_to_rows(&mut z, self.nodes[b].value.data());
         let needs = self.needs_grad(x) || self.needs_grad(w) || self.needs_grad(b);
         self.push(
             Tensor::from_parts(z, Shape::new(&[m, n], name)),
             Op::Affine { x, w, b },
             needs,
         )
+    }
+
+    /// The forward product of nodes `a` `[m, k]` and `b` `[k, n]` (shapes checked by the
+    /// caller), into a recycled buffer: what `matmul` and `affine` share.
+    fn product(&mut self, a: usize, b: usize) -> Vec<f32> {
+        let (x, w) = (&self.nodes[a].value, &self.nodes[b].value);
+        let (m, k, n) = (x.shape()[0], x.shape()[1], w.shape()[1]);
+        let mut c = self.pool.for_overwrite(m * n); // gemm with beta = 0 writes all of it
+        gemm(
+            MatRef::row_major(x.data(), m, k),
+            MatRef::row_major(w.data(), k, n),
+            0.0,
+            &mut c,
+            &mut self.gemm_scratch,
+        );
+        c
     }
 }
