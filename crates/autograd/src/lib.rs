@@ -90,7 +90,7 @@ mod tensor;
 
 pub use erf::erf;
 pub use gradcheck::{gradcheck, GradcheckError, GradcheckOptions};
-pub use parallel::{CHUNK, PAR_THRESHOLD};
+pub use parallel::{parallel_copy, CHUNK, PAR_THRESHOLD};
 pub use shape::MAX_RANK;
 pub use tape::{Tape, Var};
 pub use tensor::Tensor;

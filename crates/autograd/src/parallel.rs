@@ -45,6 +45,31 @@ pub(crate) fn for_chunks(out: &mut [f32], f: impl Fn(usize, &mut [f32]) + Sync +
     }
 }
 
+/// `dst.copy_from_slice(src)`, with the copy spread over the rayon pool when it has at
+/// least [`PAR_THRESHOLD`] elements. A training step copies every parameter into the tape
+/// and every gradient out of it; for a layer of 2^18 weights those copies ran on one thread
+/// while the other waited.
+///
+/// ```
+/// let src: Vec<f32> = (0..300_000).map(|i| i as f32).collect();
+/// let mut dst = vec![0.0; src.len()];
+/// caadam_autograd::parallel_copy(&mut dst, &src);
+/// assert_eq!(dst, src);
+/// ```
+///
+/// # Panics
+/// If the lengths differ.
+pub fn parallel_copy(dst: &mut [f32], src: &[f32]) {
+    assert_eq!(dst.len(), src.len(), "parallel_copy: lengths differ");
+    if dst.len() < PAR_THRESHOLD {
+        dst.copy_from_slice(src);
+    } else {
+        dst.par_chunks_mut(CHUNK)
+            .zip(src.par_chunks(CHUNK))
+            .for_each(|(d, s)| d.copy_from_slice(s));
+    }
+}
+
 /// `out[i] = f(x[i])`.
 pub(crate) fn map(out: &mut [f32], x: &[f32], f: impl Fn(f32) -> f32 + Sync + Send) {
     for_chunks(out, |start, o| map_chunk(o, &x[start..], &f));

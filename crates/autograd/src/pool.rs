@@ -38,8 +38,9 @@ impl BufferPool {
 
     /// A buffer holding a copy of `src`.
     pub(crate) fn copy_of(&mut self, src: &[f32]) -> Vec<f32> {
-        let mut buf = self.empty(src.len());
-        buf.extend_from_slice(src);
+        // A recycled buffer of the right length needs no fill before it is overwritten.
+        let mut buf = self.for_overwrite(src.len());
+        crate::parallel_copy(&mut buf, src);
         buf
     }
 

@@ -325,7 +325,7 @@ impl ParamStore {
                 g.len(),
                 seg.len()
             );
-            self.grads[seg.range()].copy_from_slice(g);
+            caadam_autograd::parallel_copy(&mut self.grads[seg.range()], g);
         }
     }
 
