@@ -111,7 +111,8 @@ impl Job<'_> {
         }
     }
 
-    /// All of C with the SIMD micro-kernel: blocks of `R` rows, then of 4, then single rows
+    /// All of C with the SIMD micro-kernel: blocks of `R` rows, then at most one of 8 (when
+    /// `R > 8`), then of 4, then single rows
     /// (each block through [`Job::row_block`]).
     ///
     /// Safety: the CPU must support `S`'s instructions.
@@ -123,6 +124,13 @@ impl Job<'_> {
         while i + R <= m {
             self.row_block::<S, R>(i, c);
             i += R;
+        }
+        // Eight rows (16 accumulators with two registers a row) before four: a batch of
+        // 32 or 128 rows leaves 8 after the 12-row blocks, and two 4-row blocks would
+        // stream B twice with too few independent chains to hide the FMA latency.
+        if R > 8 && i + 8 <= m {
+            self.row_block::<S, 8>(i, c);
+            i += 8;
         }
         while i + 4 <= m {
             self.row_block::<S, 4>(i, c);

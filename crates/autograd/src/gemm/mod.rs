@@ -11,7 +11,7 @@
 //!
 //! Files: this one dispatches (our kernel or `sgemm`, one thread or row blocks on rayon);
 //! `kernel.rs` is the register-blocked kernel; `simd.rs` the few AVX-512 and AVX2
-//! operations it uses.
+//! operations it uses; `large.rs` runs `sgemm` in one piece per thread.
 //!
 //! ## The blocking
 //!
@@ -24,9 +24,9 @@
 //! end. With 24 (or 8) independent accumulators there is enough work in flight to cover the
 //! 4-cycle latency of the two FMA units. Columns left over after the `W`-wide panels go
 //! through one-register panels, then single columns; rows left over after the `R`-row
-//! blocks go four at a time, then one at a time. (12 rows measured 2-4% faster than 8 on a
-//! whole 8-64-64-1 training step at batch 128.) With `beta = 0` the previous contents of C
-//! are never read.
+//! blocks go eight at once (AVX-512 only), then four at a time, then one at a time. (12 rows
+//! measured 2-4% faster than 8 on a whole 8-64-64-1 training step at batch 128.) With
+//! `beta = 0` the previous contents of C are never read.
 //!
 //! When B's rows are not contiguous (the backward product `dC B^T`), B is first copied into
 //! a scratch buffer in row-major order; the scratch is kept between calls, so a warm step
@@ -34,8 +34,10 @@
 //!
 //! ## Threads
 //!
-//! A large product (see [`PAR_MIN_MACS`]) is cut into fixed blocks of rows of C, each
-//! computed by one thread with the code above; small ones run on the calling thread.
+//! A large product (see [`PAR_MIN_MACS`]) for the kernel is cut into fixed blocks of rows of
+//! C, each computed by one thread with the code above; one for `sgemm` is cut into one piece
+//! per thread (`large.rs`: each `sgemm` call packs its operands, so fewer, larger calls
+//! copy less). Small ones run on the calling thread.
 //!
 //! ## Determinism
 //!
@@ -43,7 +45,10 @@
 //! `acc = 0; for p in 0..k { acc = fma(A[i, p], B[p, j], acc) }`, then `C = acc` or
 //! `C += acc`. So the result does not depend on the block sizes, on which SIMD width ran,
 //! nor on the number of threads (the row blocks are the same whatever the pool size, and
-//! each element is computed inside one of them). On x86-64 the kernel is compiled for AVX-512 and for
+//! each element is computed inside one of them). `sgemm` has its own arithmetic (fused
+//! chains over runs of 256 `k`, added to C run by run), also the same for every element
+//! whatever part of C a call covers; `large.rs` tests that its pieces give the bits of one
+//! call. On x86-64 the kernel is compiled for AVX-512 and for
 //! AVX2+FMA and picked at run time; a CPU with neither runs the portable version, which
 //! rounds after the multiply and after the add (no fused multiply-add), so its last bits can
 //! differ from an FMA machine's (as `sgemm`'s do across its kernels).
@@ -53,6 +58,7 @@ use rayon::prelude::*;
 use kernel::small_gemm;
 
 mod kernel;
+mod large;
 #[cfg(target_arch = "x86_64")]
 mod simd;
 
@@ -107,7 +113,8 @@ pub(crate) const SMALL_GEMM_MAX_B: usize = 1 << 15;
 
 /// Products of at least this many multiply-adds are cut into blocks of [`PAR_ROWS`] rows
 /// of C computed on the rayon pool (about 40 microseconds of work: well above the cost of
-/// handing blocks to threads).
+/// handing blocks to threads); for `sgemm`, into one piece per thread with at least this
+/// many each.
 pub(crate) const PAR_MIN_MACS: usize = 1 << 22;
 
 /// Rows of C per parallel block (see [`PAR_MIN_MACS`]).
@@ -132,20 +139,20 @@ pub(crate) fn gemm(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32], scrat
         copy_row_major(b, scratch);
         MatRef::row_major(scratch, k, n)
     };
-    let product = |a: MatRef<'_>, c: &mut [f32]| {
-        if use_sgemm {
-            sgemm(a, b, beta, c);
-        } else {
-            small_gemm(a, b.data, b.rs, n, beta == 1.0, c);
-        }
-    };
-    if m * k * n < PAR_MIN_MACS || m <= PAR_ROWS || n == 0 {
-        product(a, c);
+    if use_sgemm {
+        // One call per thread (see `large.rs`), each of at least PAR_MIN_MACS
+        // multiply-adds; a single call on one thread.
+        let parts = (m * k * n / PAR_MIN_MACS).clamp(1, rayon::current_num_threads());
+        large::sgemm_in_parts(a, b, beta, c, parts);
         return;
     }
-    // Large: fixed blocks of PAR_ROWS rows of C, each an independent product, spread over
-    // the rayon pool. The blocks are the same for any pool size, and each element of C is
-    // computed within one block, so the result does not depend on the thread count.
+    if m * k * n < PAR_MIN_MACS || m <= PAR_ROWS || n == 0 {
+        small_gemm(a, b.data, b.rs, n, beta == 1.0, c);
+        return;
+    }
+    // Large, for the kernel: fixed blocks of PAR_ROWS rows of C, each an independent
+    // product, spread over the rayon pool. Each element of C is computed within one block,
+    // so the result does not depend on the thread count.
     c.par_chunks_mut(PAR_ROWS * n)
         .enumerate()
         .for_each(|(block, c)| {
@@ -154,34 +161,8 @@ pub(crate) fn gemm(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32], scrat
                 rows: c.len() / n,
                 ..a
             };
-            product(rows, c);
+            small_gemm(rows, b.data, b.rs, n, beta == 1.0, c);
         });
-}
-
-/// matrixmultiply's `sgemm` on the same views.
-fn sgemm(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32]) {
-    let (m, k, n) = (a.rows, a.cols, b.cols);
-    // SAFETY: `gemm` checked that every strided element of A and B lies inside its slice and
-    // that `c` holds m*n elements (row-major, row stride n); `c` does not alias `a` or `b`
-    // (it is a `&mut` borrow).
-    unsafe {
-        matrixmultiply::sgemm(
-            m,
-            k,
-            n,
-            1.0,
-            a.data.as_ptr(),
-            a.rs as isize,
-            a.cs as isize,
-            b.data.as_ptr(),
-            b.rs as isize,
-            b.cs as isize,
-            beta,
-            c.as_mut_ptr(),
-            n as isize,
-            1,
-        );
-    }
 }
 
 /// Writes the `rows x cols` view `b` into `out` in row-major order. The view comes from
@@ -311,12 +292,12 @@ mod tests {
     fn each_element_is_one_fused_chain_over_k() {
         // The documented arithmetic, bit for bit: acc = fma(a, b, acc) over p in order, then
         // C = acc (beta 0) or C + acc (beta 1). The shapes reach every path of the kernel:
-        // 12-, 4- and 1-row blocks, 32-, 16-wide and single-column panels, and the one-column
+        // 12-, 8-, 4- and 1-row blocks, 32-, 16-wide and single-column panels, and the one-column
         // product (n = 1) with row-major and transposed A over each of its row tiers.
         let fused = cfg!(target_arch = "x86_64")
             && (std::is_x86_feature_detected!("avx512f")
                 || (std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")));
-        let mut shapes = vec![(6, 19, 41), (29, 64, 64), (13, 5, 33)];
+        let mut shapes = vec![(6, 19, 41), (29, 64, 64), (13, 5, 33), (20, 31, 48)];
         for m in [1, 7, 8, 13, 16, 17, 40, 64, 70, 130] {
             shapes.push((m, 23, 1));
         }
