@@ -266,6 +266,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn parallel_copy_copies_every_element_below_and_above_the_threshold() {
+        for n in [
+            0,
+            5,
+            PAR_THRESHOLD - 1,
+            PAR_THRESHOLD,
+            3 * PAR_THRESHOLD + 17,
+        ] {
+            let src: Vec<f32> = (0..n).map(|i| i as f32 * 0.5 - 3.0).collect();
+            let mut dst = vec![f32::NAN; n];
+            parallel_copy(&mut dst, &src);
+            assert!(
+                dst.iter()
+                    .zip(&src)
+                    .all(|(d, s)| d.to_bits() == s.to_bits()),
+                "n = {n}"
+            );
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "parallel_copy: lengths differ")]
+    fn parallel_copy_refuses_different_lengths() {
+        parallel_copy(&mut [0.0; 3], &[1.0; 4]);
+    }
+
+    #[test]
     fn chunked_sum_matches_sequential_chunks() {
         let x: Vec<f32> = (0..100_000)
             .map(|i| ((i * 7919) % 1000) as f32 * 1e-3)
