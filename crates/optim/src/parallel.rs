@@ -159,10 +159,29 @@ pub(crate) fn first_non_finite(values: &[f32]) -> Option<usize> {
         .map(|i| start + i)
 }
 
+/// Streams [`all_finite`] reads a chunk in (see there).
+const SCAN_STREAMS: usize = 8;
+
 simd_kernel! {
     /// True if no element of `chunk` is NaN or infinite.
+    ///
+    /// The chunk is read as [`SCAN_STREAMS`] equal parts in step (element `i` of every part,
+    /// then `i + 1`), not front to back: one core reading one stream is held back by how
+    /// many cache-line fetches it has in flight, and several streams keep more of them
+    /// going. At 1e7 gradients on one core (outside the cache) one stream ran at about
+    /// 10 GB/s, eight at about 17 GB/s; the update that follows the scan reads and writes
+    /// four buffers, so it was not held back the same way.
     fn all_finite(chunk: &[f32]) -> bool {
-        chunk.iter().fold(true, |ok, x| ok & x.is_finite())
+        let part = chunk.len() / SCAN_STREAMS;
+        let (body, tail) = chunk.split_at(part * SCAN_STREAMS);
+        let parts: [&[f32]; SCAN_STREAMS] = std::array::from_fn(|s| &body[s * part..][..part]);
+        let mut ok = true;
+        for i in 0..part {
+            for p in &parts {
+                ok &= p[i].is_finite();
+            }
+        }
+        tail.iter().fold(ok, |ok, x| ok & x.is_finite())
     }
 }
 
@@ -218,6 +237,31 @@ mod tests {
             v[n - 2] = f32::INFINITY;
             v[n - 1] = f32::NAN;
             assert_eq!(first_non_finite(&v), Some(n - 2));
+        }
+    }
+
+    #[test]
+    fn the_scan_finds_a_bad_value_in_every_stream_and_in_the_tail() {
+        // One bad value at a time, at every index of short inputs (all in the tail, or
+        // one element per stream) and at each stream's first and last element and the
+        // tail of a whole chunk and a half.
+        let long = CHUNK + CHUNK / 2 + 5;
+        let part = CHUNK / SCAN_STREAMS;
+        let mut at: Vec<usize> = (0..SCAN_STREAMS)
+            .flat_map(|s| [s * part, (s + 1) * part - 1])
+            .collect();
+        at.extend([CHUNK, long - 1]);
+        let mut cases: Vec<(usize, usize)> = at.into_iter().map(|i| (long, i)).collect();
+        for n in [1, 7, 8, 9, 37] {
+            cases.extend((0..n).map(|i| (n, i)));
+        }
+        for (n, i) in cases {
+            for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+                let mut v = vec![0.5f32; n];
+                assert_eq!(first_non_finite(&v), None, "n = {n}");
+                v[i] = bad;
+                assert_eq!(first_non_finite(&v), Some(i), "n = {n}, {bad} at {i}");
+            }
         }
     }
 
