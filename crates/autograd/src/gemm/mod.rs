@@ -123,6 +123,10 @@ pub(crate) const PAR_ROWS: usize = 64;
 /// See [`SMALL_GEMM_MAX_B`].
 pub(crate) const SMALL_GEMM_FEW_ROWS: usize = 16;
 
+/// A one-column product with a row-major A of at least this many rows reads a transposed
+/// copy of A (see [`gemm`]); fewer rows do not fill one register of the one-column kernel.
+pub(crate) const TRANSPOSE_A_MIN_ROWS: usize = 16;
+
 /// `c (row-major m x n) = beta * c + a b`, with `beta` 0 or 1. `scratch` is reused storage
 /// for a row-major copy of `b` when its rows are not contiguous.
 pub(crate) fn gemm(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32], scratch: &mut Vec<f32>) {
@@ -133,11 +137,19 @@ pub(crate) fn gemm(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32], scrat
     assert!(m == 0 || k == 0 || (m - 1) * a.rs + (k - 1) * a.cs < a.data.len());
     assert!(k == 0 || n == 0 || (k - 1) * b.rs + (n - 1) * b.cs < b.data.len());
     let use_sgemm = k * n > SMALL_GEMM_MAX_B && m > SMALL_GEMM_FEW_ROWS;
-    let b = if use_sgemm || b.rows_contiguous() {
-        b
+    let (a, b) = if n == 1 && a.cs == 1 && a.rs != 1 && m >= TRANSPOSE_A_MIN_ROWS && !use_sgemm {
+        // One column and a row-major A (the output layer's forward): the kernel reads A
+        // down its columns, which for a row-major A gathers scattered elements at every
+        // step of every chain. A's transpose, copied once, is read with contiguous loads by
+        // four chains at a time (see `Job::single_column`). B, a single column, needs no
+        // copy, so the scratch is free for A.
+        copy_row_major(a.t(), scratch);
+        (MatRef::row_major(scratch, k, m).t(), b)
+    } else if use_sgemm || b.rows_contiguous() {
+        (a, b)
     } else {
         copy_row_major(b, scratch);
-        MatRef::row_major(scratch, k, n)
+        (a, MatRef::row_major(scratch, k, n))
     };
     if use_sgemm {
         // One call per thread (see `large.rs`), each of at least PAR_MIN_MACS
@@ -166,42 +178,79 @@ pub(crate) fn gemm(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32], scrat
 }
 
 /// Writes the `rows x cols` view `b` into `out` in row-major order. The view comes from
-/// `matmul`'s backward as the transpose of a row-major matrix, so its columns are the
-/// contiguous rows of that matrix: each is read in one pass and written down a column of
-/// `out` (for the layer sizes of an MLP, `out` stays in the L1 or L2 cache).
+/// `matmul`'s backward as the transpose of a row-major matrix (its columns are the
+/// contiguous rows of that matrix), so the copy is a transpose: 8 x 8 blocks in registers
+/// where the CPU has AVX, the leftover rows and columns one element at a time.
 fn copy_row_major(b: MatRef<'_>, out: &mut Vec<f32>) {
     let (rows, cols) = (b.rows, b.cols);
-    out.clear();
-    out.resize(rows * cols, 0.0);
-    if b.rs == 1 {
-        // B is the transpose of a row-major matrix: column j of B is contiguous. Eight
-        // columns at a time, so that each row of `out` gets whole 8-element stores while the
-        // eight columns are read as eight sequential streams (one scattered store per element
-        // made this copy about a tenth of a small MLP's step).
-        let mut j = 0;
-        while j + 8 <= cols {
-            let column: [&[f32]; 8] = std::array::from_fn(|t| &b.data[(j + t) * b.cs..][..rows]);
-            for (i, out_row) in out.chunks_exact_mut(cols).enumerate() {
-                let dst: &mut [f32; 8] = (&mut out_row[j..j + 8]).try_into().expect("8 wide");
-                for (d, c) in dst.iter_mut().zip(&column) {
-                    *d = c[i];
-                }
-            }
-            j += 8;
-        }
-        for j in j..cols {
-            let column = &b.data[j * b.cs..][..rows];
-            for (i, &x) in column.iter().enumerate() {
-                out[i * cols + j] = x;
-            }
-        }
-    } else {
+    // Every element is overwritten below: a buffer that is long enough is not zero-filled.
+    if out.len() < rows * cols {
+        out.resize(rows * cols, 0.0);
+    }
+    out.truncate(rows * cols);
+    if b.rs != 1 {
         for (i, out_row) in out.chunks_exact_mut(cols).enumerate() {
             for (j, o) in out_row.iter_mut().enumerate() {
                 *o = b.data[i * b.rs + j * b.cs];
             }
         }
+        return;
     }
+    // Column j of B is contiguous: `rows` floats from `j * cs`.
+    assert!(rows == 0 || cols == 0 || (cols - 1) * b.cs + rows <= b.data.len());
+    #[allow(unused_mut)] // only x86-64 has the block path
+    let mut j = 0;
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx") {
+        // SAFETY: AVX is present (checked just above); the assert above is the function's
+        // bounds contract.
+        j = unsafe { transpose_column_blocks(b, out) };
+    }
+    for j in j..cols {
+        let column = &b.data[j * b.cs..][..rows];
+        for (i, &x) in column.iter().enumerate() {
+            out[i * cols + j] = x;
+        }
+    }
+}
+
+/// The columns of `b` (a view with contiguous columns) in blocks of 8, written to the
+/// row-major `out`: 8 x 8 blocks transposed in registers, then each block's leftover rows
+/// element by element. (One scattered store per element made this copy about a tenth of a
+/// small MLP's step.) Returns the first column not copied.
+///
+/// Safety: the CPU supports AVX; `b.rs == 1`; column `b.cols - 1` ends inside `b.data`
+/// (`(cols - 1) * cs + rows <= len`); `out` holds `rows * cols` floats.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn transpose_column_blocks(b: MatRef<'_>, out: &mut [f32]) -> usize {
+    let (rows, cols, cs) = (b.rows, b.cols, b.cs);
+    debug_assert!(b.rs == 1 && out.len() == rows * cols);
+    let mut j = 0;
+    while j + 8 <= cols {
+        let mut i = 0;
+        while i + 8 <= rows {
+            // SAFETY: columns j..j + 8 of B hold elements i..i + 8 inside `b.data` (the
+            // contract: every column ends inside it); rows i..i + 8 of `out` hold columns
+            // j..j + 8; `out` and `b.data` are distinct borrows, so they do not overlap.
+            unsafe {
+                simd::transpose8x8(
+                    b.data.as_ptr().add(j * cs + i),
+                    cs,
+                    out.as_mut_ptr().add(i * cols + j),
+                    cols,
+                );
+            }
+            i += 8;
+        }
+        for i in i..rows {
+            for t in 0..8 {
+                out[i * cols + j + t] = b.data[(j + t) * cs + i];
+            }
+        }
+        j += 8;
+    }
+    j
 }
 
 #[cfg(test)]
@@ -265,6 +314,58 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn copy_row_major_is_the_view_element_by_element() {
+        // Transposed views (contiguous columns) with whole and partial 8 x 8 blocks, a
+        // column stride longer than the column (a view of part of a matrix), and a strided
+        // view that takes the generic path; the scratch starts longer than needed, with
+        // stale values in it.
+        for (rows, cols, cs) in [
+            (1, 1, 1),
+            (8, 8, 8),
+            (64, 64, 64),
+            (13, 21, 13),
+            (7, 9, 11),
+            (128, 64, 130),
+        ] {
+            let data = values((cols - 1) * cs + rows, 0.77);
+            let b = MatRef {
+                data: &data,
+                rows,
+                cols,
+                rs: 1,
+                cs,
+            };
+            let mut out = vec![f32::NAN; rows * cols + 40];
+            copy_row_major(b, &mut out);
+            assert_eq!(out.len(), rows * cols);
+            for i in 0..rows {
+                for j in 0..cols {
+                    assert_eq!(
+                        out[i * cols + j].to_bits(),
+                        data[i + j * cs].to_bits(),
+                        "{rows}x{cols} ({i}, {j})"
+                    );
+                }
+            }
+        }
+        let data = values(60, 0.5);
+        let strided = MatRef {
+            data: &data,
+            rows: 4,
+            cols: 5,
+            rs: 12,
+            cs: 2,
+        };
+        let mut out = Vec::new();
+        copy_row_major(strided, &mut out);
+        for i in 0..4 {
+            for j in 0..5 {
+                assert_eq!(out[i * 5 + j].to_bits(), data[i * 12 + j * 2].to_bits());
             }
         }
     }
