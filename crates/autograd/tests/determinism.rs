@@ -1,5 +1,6 @@
-//! Forward and backward are bit-identical on rayon pools of 1 and 2 threads, on sizes above
-//! the parallel threshold (so the rayon paths actually run).
+//! Forward and backward are bit-identical on rayon pools of 1, 2 and 3 threads, on sizes
+//! above the parallel thresholds (so the rayon paths actually run, and the large products
+//! are cut into as many pieces as there are threads).
 
 use caadam_autograd::{Tape, Tensor, PAR_THRESHOLD};
 use rand::SeedableRng;
@@ -14,12 +15,20 @@ fn run() -> Vec<Vec<u32>> {
     let scale = Tensor::normal(&[n, d], 0.0, 1.0, &mut rng);
     let w = Tensor::normal(&[d, h], 0.0, 0.05, &mut rng);
     let target = Tensor::normal(&[n, d], 0.0, 1.0, &mut rng);
+    // Large enough for `sgemm` in pieces: a tall product (cut in rows) and a wide one (cut
+    // in columns), with their backward products.
+    let tall = Tensor::normal(&[400, 300], 0.0, 1.0, &mut rng);
+    let wide = Tensor::normal(&[100, 300], 0.0, 1.0, &mut rng);
+    let w2 = Tensor::normal(&[300, 300], 0.0, 0.05, &mut rng);
 
     let mut tape = Tape::new();
     let x = tape.param(x.data(), x.shape(), 0);
     let s = tape.param(scale.data(), scale.shape(), 1);
     let w = tape.param(w.data(), w.shape(), 2);
     let y = tape.input_from(target.data(), target.shape());
+    let tall = tape.param(tall.data(), tall.shape(), 3);
+    let wide = tape.param(wide.data(), wide.shape(), 4);
+    let w2 = tape.param(w2.data(), w2.shape(), 5);
 
     let a = tape.mul(x, s); // same-shape binary
     let b = tape.add(a, x);
@@ -35,10 +44,20 @@ fn run() -> Vec<Vec<u32>> {
     let l = tape.add(l_mse, l_mean);
     let l = tape.add(l, l_huber);
     let l = tape.add(l, l_sum);
+    let m_tall = tape.matmul(tall, w2);
+    let m_wide = tape.matmul(wide, w2);
+    let t_tall = tape.tanh(m_tall);
+    let t_wide = tape.tanh(m_wide);
+    let l_tall = tape.sum(t_tall);
+    let l_wide = tape.sum(t_wide);
+    let l = tape.add(l, l_tall);
+    let l = tape.add(l, l_wide);
     tape.backward(l);
 
     let mut bits = vec![];
-    for v in [a, b, c, e, r, l_mse, l_mean, l_huber, m, l_sum, l] {
+    for v in [
+        a, b, c, e, r, l_mse, l_mean, l_huber, m, l_sum, m_tall, m_wide, l,
+    ] {
         bits.push(tape.value(v).data().iter().map(|f| f.to_bits()).collect());
     }
     for (_, g) in tape.param_grads() {
@@ -48,7 +67,7 @@ fn run() -> Vec<Vec<u32>> {
 }
 
 #[test]
-fn bit_identical_on_one_and_two_threads() {
+fn bit_identical_on_one_two_and_three_threads() {
     let pool = |threads| {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -56,11 +75,14 @@ fn bit_identical_on_one_and_two_threads() {
             .unwrap()
     };
     let one = pool(1).install(run);
-    let two = pool(2).install(run);
-    assert_eq!(one.len(), two.len());
-    for (i, (a, b)) in one.iter().zip(&two).enumerate() {
-        assert!(a == b, "result {i} differs between 1 and 2 threads");
+    for threads in [2, 3] {
+        let many = pool(threads).install(run);
+        assert_eq!(one.len(), many.len());
+        for (i, (a, b)) in one.iter().zip(&many).enumerate() {
+            assert!(a == b, "result {i} differs between 1 and {threads} threads");
+        }
     }
+    let two = pool(2).install(run);
     // and the same again on 2 threads (no run-to-run variation)
     assert!(two == pool(2).install(run));
 }
