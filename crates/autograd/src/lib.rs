@@ -14,7 +14,7 @@
 //!   Each op's forward and backward rule sit side by side in `src/ops/`, and backward
 //!   dispatches through one exhaustive `match` (`src/op.rs`), so an op without a backward
 //!   rule does not compile.
-//! - [`gradcheck`]: compares backward against central differences; the test suite runs it
+//! - [`gradcheck()`]: compares backward against central differences; the test suite runs it
 //!   on every op.
 //!
 //! ## Training a linear model

@@ -171,7 +171,7 @@ impl Tape {
         self.activation(a, ActivationKind::Gelu, "gelu")
     }
 
-    /// Exact GELU, `a * Phi(a)` with `Phi` the standard normal CDF (via [`erf`](crate::erf)).
+    /// Exact GELU, `a * Phi(a)` with `Phi` the standard normal CDF (via [`erf`](crate::erf())).
     ///
     /// ```
     /// let mut tape = caadam_autograd::Tape::new();
