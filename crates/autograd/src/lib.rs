@@ -69,10 +69,14 @@
 //!   reductions (sum, mean, losses) sum fixed [`CHUNK`]-sized pieces in `f64` and combine
 //!   them in order; axis reductions and broadcast gradients are summed on one thread in index
 //!   order. So results are bit-identical for any rayon pool size. A large matrix product
-//!   is cut into fixed blocks of rows, the same for any pool size, each computed on one
-//!   thread; the small kernel computes every element as one fused multiply-add chain over
-//!   the inner dimension, whatever its blocking, and matrixmultiply is used without its
-//!   `threading` feature (keep it that way). (Bit-identity holds
+//!   for the small kernel is cut into fixed blocks of rows, the same for any pool size,
+//!   each computed on one thread; the kernel computes every element as one fused
+//!   multiply-add chain over the inner dimension, whatever its blocking. One for
+//!   matrixmultiply's `sgemm` is cut into one piece per thread, which does not change its
+//!   bits either: `sgemm` computes each element the same way whatever part of C a call
+//!   covers (tested on 1 to 4 pieces, and in `tests/determinism.rs` on 1, 2 and 3
+//!   threads). matrixmultiply is used without its `threading` feature (keep it that
+//!   way). (Bit-identity holds
 //!   across thread counts on one machine; a CPU without FMA, or with other SIMD features,
 //!   may round differently in matmul, and libm may differ across platforms.)
 

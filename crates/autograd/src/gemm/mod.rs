@@ -371,8 +371,8 @@ mod tests {
     }
 
     #[test]
-    fn large_products_split_in_row_blocks_match_the_definition() {
-        // above PAR_MIN_MACS: row blocks on the pool, with the kernel and with sgemm
+    fn large_products_cut_for_the_pool_match_the_definition() {
+        // above PAR_MIN_MACS: row blocks on the pool for the kernel, pieces for sgemm
         for (m, k, n) in [(200, 150, 150), (130, 200, 200)] {
             assert!(m * k * n >= PAR_MIN_MACS && m > PAR_ROWS);
             let (ad, bd) = (values(m * k, 0.37), values(k * n, 0.91));
