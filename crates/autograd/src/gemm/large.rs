@@ -23,7 +23,14 @@ const TILE: usize = 16;
 /// `C (row-major m x n) = beta * C + A B` with `sgemm`, in at most `parts` calls run on the
 /// rayon pool.
 pub(super) fn sgemm_in_parts(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32], parts: usize) {
-    let (m, n) = (a.rows, b.cols);
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    // The bounds the unsafe calls below rely on (`gemm` checks them too; they are cheap).
+    assert!(b.rows == k && c.len() == m * n);
+    assert!(m == 0 || k == 0 || (m - 1) * a.rs + (k - 1) * a.cs < a.data.len());
+    assert!(k == 0 || n == 0 || (k - 1) * b.rs + (n - 1) * b.cs < b.data.len());
+    if m == 0 || n == 0 {
+        return;
+    }
     let parts = parts.max(1);
     if m >= n {
         let rows = piece(m, parts);
@@ -34,7 +41,7 @@ pub(super) fn sgemm_in_parts(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f
                 ..a
             };
             // SAFETY: `c` holds exactly the `a.rows x n` block (row stride n) this call
-            // writes; `gemm` checked every strided element of A and B lies in its slice.
+            // writes; every strided element of A and B lies in its slice (asserted above).
             unsafe { sgemm(a, b, beta, c.as_mut_ptr(), n) };
         });
     } else {
@@ -48,7 +55,8 @@ pub(super) fn sgemm_in_parts(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f
                 ..b
             };
             // SAFETY: columns j0..j0 + b.cols of the m x n matrix C (row stride n) lie inside
-            // `c`, and no other piece writes them: pieces cover disjoint column ranges.
+            // `c`, and no other piece writes them: pieces cover disjoint column ranges. The
+            // elements of A and B read lie in their slices (asserted above).
             unsafe { sgemm(a, b, beta, c_base.at(j0), n) };
         });
     }
