@@ -61,13 +61,9 @@ pub(crate) fn for_chunks(out: &mut [f32], f: impl Fn(usize, &mut [f32]) + Sync +
 /// If the lengths differ.
 pub fn parallel_copy(dst: &mut [f32], src: &[f32]) {
     assert_eq!(dst.len(), src.len(), "parallel_copy: lengths differ");
-    if dst.len() < PAR_THRESHOLD {
-        dst.copy_from_slice(src);
-    } else {
-        dst.par_chunks_mut(CHUNK)
-            .zip(src.par_chunks(CHUNK))
-            .for_each(|(d, s)| d.copy_from_slice(s));
-    }
+    for_chunks(dst, |start, d| {
+        d.copy_from_slice(&src[start..start + d.len()])
+    });
 }
 
 /// `out[i] = f(x[i])`.
