@@ -4,7 +4,7 @@
 //! The `match` in [`backward`] has no wildcard arm: adding an `Op` variant without a backward
 //! rule is a compile error. Each rule lives beside its forward in `ops/*`.
 
-use crate::ops::{activation, broadcast, elementwise, loss, matmul, reduce, shape, softmax};
+use crate::ops::{activation, broadcast, dense, elementwise, loss, matmul, reduce, shape, softmax};
 use crate::tape::{GradSink, Node};
 
 /// How a node was computed. Inputs are node indices (always smaller than the node's own).
@@ -20,6 +20,12 @@ pub(crate) enum Op {
     },
     /// `x w + b`: a matrix product and a bias added to every row (a dense layer).
     Affine {
+        x: usize,
+        w: usize,
+        b: usize,
+    },
+    /// `relu(x w + b)`: a hidden dense layer and its ReLU (see `ops/dense.rs`).
+    AffineRelu {
         x: usize,
         w: usize,
         b: usize,
@@ -94,6 +100,7 @@ pub(crate) fn backward(
         Op::Input | Op::Param => {}
         Op::MatMul { a, b } => matmul::backward(a, b, g, nodes, sink),
         Op::Affine { x, w, b } => matmul::affine_backward(x, w, b, g, nodes, sink),
+        Op::AffineRelu { x, w, b } => dense::backward(x, w, b, out, g, nodes, sink),
         Op::Binary { a, b, kind } => broadcast::backward(kind, a, b, out, g, nodes, sink),
         Op::Unary { a, kind } => elementwise::backward(kind, a, g, nodes, sink),
         Op::Activation { a, kind } => activation::backward(kind, a, g, nodes, sink),

@@ -476,6 +476,17 @@ impl GradSink<'_> {
         write_slot(&mut self.grads[i], &self.nodes[i], self.pool)
     }
 
+    /// A pooled buffer of `len` floats with unspecified contents, for a rule's intermediate
+    /// result; give it back with [`recycle`](GradSink::recycle).
+    pub(crate) fn scratch_buffer(&mut self, len: usize) -> Vec<f32> {
+        self.pool.for_overwrite(len)
+    }
+
+    /// Returns a buffer from [`scratch_buffer`](GradSink::scratch_buffer) to the pool.
+    pub(crate) fn recycle(&mut self, buf: Vec<f32>) {
+        self.pool.give(buf);
+    }
+
     /// [`write`](GradSink::write), plus the tape's matmul scratch buffer (see `crate::gemm`).
     pub(crate) fn write_with_scratch(&mut self, i: usize) -> (&mut [f32], Write, &mut Vec<f32>) {
         let (grad, mode) = write_slot(&mut self.grads[i], &self.nodes[i], self.pool);

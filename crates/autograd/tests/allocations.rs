@@ -107,6 +107,25 @@ fn mlp_step(tape: &mut Tape, b: &Batch, sink: &mut f32) {
     tape.clear();
 }
 
+/// The MLP step with its layers as dense nodes (`affine_relu`, whose backward borrows a
+/// scratch buffer from the pool, and `affine`).
+fn dense_step(tape: &mut Tape, b: &Batch, sink: &mut f32) {
+    let x = tape.input_from(&b.x, &[N, D]);
+    let y = tape.input_from(&b.y, &[N, 1]);
+    let w1 = tape.param(&b.w1, &[D, H], 0);
+    let b1 = tape.param(&b.b1, &[H], 1);
+    let w2 = tape.param(&b.w2, &[H, 1], 2);
+    let b2 = tape.param(&b.b2, &[1], 3);
+    let h = tape.affine_relu(x, w1, b1);
+    let o = tape.affine(h, w2, b2);
+    let loss = tape.mse(o, y);
+    tape.backward(loss);
+    for (_, g) in tape.param_grads() {
+        *sink += g.data()[0];
+    }
+    tape.clear();
+}
+
 /// The same kind of step without matmul (elementwise weights, axis sum).
 fn elementwise_step(tape: &mut Tape, b: &Batch, sink: &mut f32) {
     let x = tape.input_from(&b.x, &[N, D]);
@@ -136,6 +155,13 @@ fn warm_steps_allocate_nothing() {
     }
     let allocs = allocations_during(|| mlp_step(&mut tape, &b, &mut sink));
     assert_eq!(allocs, 0, "a warm MLP step must not allocate");
+
+    let mut tape = Tape::new();
+    for _ in 0..2 {
+        dense_step(&mut tape, &b, &mut sink);
+    }
+    let allocs = allocations_during(|| dense_step(&mut tape, &b, &mut sink));
+    assert_eq!(allocs, 0, "a warm step of dense nodes must not allocate");
 
     let mut tape = Tape::new();
     for _ in 0..2 {

@@ -20,6 +20,8 @@ fn run() -> Vec<Vec<u32>> {
     let tall = Tensor::normal(&[400, 300], 0.0, 1.0, &mut rng);
     let wide = Tensor::normal(&[100, 300], 0.0, 1.0, &mut rng);
     let w2 = Tensor::normal(&[300, 300], 0.0, 0.05, &mut rng);
+    // A dense layer whose output [512, 300] takes the parallel bias + ReLU passes.
+    let bias = Tensor::normal(&[300], 0.0, 1.0, &mut rng);
 
     let mut tape = Tape::new();
     let x = tape.param(x.data(), x.shape(), 0);
@@ -29,6 +31,7 @@ fn run() -> Vec<Vec<u32>> {
     let tall = tape.param(tall.data(), tall.shape(), 3);
     let wide = tape.param(wide.data(), wide.shape(), 4);
     let w2 = tape.param(w2.data(), w2.shape(), 5);
+    let bias = tape.param(bias.data(), bias.shape(), 6);
 
     let a = tape.mul(x, s); // same-shape binary
     let b = tape.add(a, x);
@@ -52,11 +55,16 @@ fn run() -> Vec<Vec<u32>> {
     let l_wide = tape.sum(t_wide);
     let l = tape.add(l, l_tall);
     let l = tape.add(l, l_wide);
+    let stacked = tape.concat(&[tall, tall, wide, wide], 0); // [1000, 300]
+    let dense = tape.affine_relu(stacked, w2, bias);
+    assert!(tape.value(dense).len() >= 2 * PAR_THRESHOLD);
+    let l_dense = tape.sum(dense);
+    let l = tape.add(l, l_dense);
     tape.backward(l);
 
     let mut bits = vec![];
     for v in [
-        a, b, c, e, r, l_mse, l_mean, l_huber, m, l_sum, m_tall, m_wide, l,
+        a, b, c, e, r, l_mse, l_mean, l_huber, m, l_sum, m_tall, m_wide, dense, l,
     ] {
         bits.push(tape.value(v).data().iter().map(|f| f.to_bits()).collect());
     }

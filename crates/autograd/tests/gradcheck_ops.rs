@@ -115,6 +115,109 @@ fn affine_is_matmul_plus_bias_bit_for_bit() {
 }
 
 #[test]
+fn affine_relu() {
+    // |x w| <= k * 0.3 * 0.3 < 0.4 and |b| >= 0.5: every pre-activation stays at least 0.1
+    // from the kink, some units on and some off.
+    for (i, (m, k, n)) in [(3, 4, 5), (1, 1, 1), (1, 4, 1), (5, 1, 4), (6, 3, 1)]
+        .into_iter()
+        .enumerate()
+    {
+        let x = uniform(&[m, k], 0.3, 60 + i as u64);
+        let w = uniform(&[k, n], 0.3, 70 + i as u64);
+        let b = away_from_zero(&[n], 0.5, 1.0, 80 + i as u64);
+        check(&[x, w, b], |t, v| t.affine_relu(v[0], v[1], v[2]));
+    }
+    // x as the input and as the weight: both contributions reach it
+    let x = uniform(&[3, 3], 0.3, 7);
+    let b = away_from_zero(&[3], 0.5, 1.0, 8);
+    check(&[x, b], |t, v| {
+        let y = t.affine_relu(v[0], v[0], v[1]);
+        t.mul(y, v[0])
+    });
+}
+
+/// `affine_relu` against `relu(affine(..))`, recorded apart: value and every gradient, bit
+/// for bit. `weights` gives each output element its own (signed) gradient, with exact zeros
+/// among them, pre-activations at exactly 0, a bias gradient of -0, and a NaN in `x` (its
+/// row goes to 0 through the ReLU and NaN into `dw`).
+fn affine_relu_matches_the_separate_ops(m: usize, k: usize, n: usize, shared_bias: bool) {
+    let mut x = uniform(&[m, k], 1.0, 11);
+    let w = uniform(&[k, n], 1.0, 12);
+    let mut b = uniform(&[n], 1.0, 13);
+    let mut weights = uniform(&[m, n], 1.0, 14);
+    if m > 2 && k > 0 && n > 1 {
+        x.data_mut()[2 * k] = f32::NAN;
+        weights.data_mut()[n..n + n / 2].fill(0.0);
+        // Column 0 of w (below) and b[0] zero: that column's pre-activations are exactly 0,
+        // so the unit is off in every row; with negative output gradients its bias
+        // gradient is a sum of -0s, -0 only if row 0 is stored, not added to +0.
+        b.data_mut()[0] = 0.0;
+        for i in 0..m {
+            weights.data_mut()[i * n] = -weights.data()[i * n].abs() - 0.1;
+        }
+    }
+    let mut w = w;
+    for p in 0..k {
+        w.data_mut()[p * n] = 0.0;
+    }
+    let run = |fused: bool| {
+        let mut t = caadam_autograd::Tape::new();
+        let xv = t.param(x.data(), x.shape(), 0);
+        let wv = t.param(w.data(), w.shape(), 1);
+        let bv = t.param(b.data(), b.shape(), 2);
+        let y = if fused {
+            t.affine_relu(xv, wv, bv)
+        } else {
+            let z = t.affine(xv, wv, bv);
+            t.relu(z)
+        };
+        let c = t.input_from(weights.data(), weights.shape());
+        let yc = t.mul(y, c);
+        let mut loss = t.sum(yc);
+        if shared_bias {
+            // b's gradient from this op is written first, the layer's is added to it
+            let bb = t.mul(bv, bv);
+            let extra = t.sum(bb);
+            loss = t.add(loss, extra);
+        }
+        t.backward(loss);
+        let mut out = vec![t.value(y).data().to_vec()];
+        out.extend(t.param_grads().map(|(_, g)| g.data().to_vec()));
+        out.iter()
+            .map(|v| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>())
+            .collect::<Vec<_>>()
+    };
+    let fused = run(true);
+    assert_eq!(
+        fused,
+        run(false),
+        "[{m}, {k}] x [{k}, {n}], shared bias {shared_bias}"
+    );
+    if m > 2 && k > 0 && n > 1 {
+        // the cases above are really there
+        let y = &fused[0];
+        assert!(y.contains(&0) && y.iter().any(|&v| f32::from_bits(v) > 0.0));
+        assert!(fused[2].iter().any(|&v| f32::from_bits(v).is_nan())); // dw
+        assert!(fused[3].iter().all(|&v| !f32::from_bits(v).is_nan())); // db
+        if !shared_bias {
+            assert_eq!(fused[3][0], (-0.0f32).to_bits());
+        }
+    }
+}
+
+#[test]
+fn affine_relu_is_relu_of_affine_bit_for_bit() {
+    for shared_bias in [false, true] {
+        // small (one fused pass), 1 x 1, no rows, and a [128, 1024] output, the size from
+        // which the passes run on the rayon pool
+        for (m, k, n) in [(37, 29, 45), (1, 1, 1), (0, 3, 4), (128, 8, 1024)] {
+            affine_relu_matches_the_separate_ops(m, k, n, shared_bias);
+        }
+    }
+    assert_eq!(128 * 1024, caadam_autograd::PAR_THRESHOLD);
+}
+
+#[test]
 fn matmul() {
     for (i, (m, k, n)) in [
         (3, 4, 5),

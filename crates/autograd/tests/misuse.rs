@@ -21,6 +21,18 @@ fn matmul_of_a_vector() {
 }
 
 #[test]
+#[should_panic(
+    expected = "affine_relu: shapes [2, 3], [2, 4] and [4] are not [m, k], [k, n] and [n]"
+)]
+fn affine_relu_with_mismatched_inner_dimensions() {
+    let mut tape = Tape::new();
+    let x = tape.input_from(&[0.0; 6], &[2, 3]);
+    let w = tape.input_from(&[0.0; 8], &[2, 4]);
+    let b = tape.input_from(&[0.0; 4], &[4]);
+    tape.affine_relu(x, w, b);
+}
+
+#[test]
 #[should_panic(expected = "affine: shapes [2, 3], [3, 4] and [3] are not [m, k], [k, n] and [n]")]
 fn affine_bias_of_the_wrong_width() {
     let mut tape = Tape::new();

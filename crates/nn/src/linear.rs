@@ -2,6 +2,7 @@
 
 use caadam_autograd::{Tape, Var};
 
+use crate::activation::Activation;
 use crate::connection::{ConnectionInfo, LayerInfo};
 use crate::init::Init;
 use crate::layout::ParamKind;
@@ -97,6 +98,48 @@ impl Linear {
     pub fn slots(&self) -> Option<(usize, usize)> {
         self.slots
     }
+
+    /// `activation(x w + b)`: this layer followed by `activation`. With
+    /// [`Activation::Relu`] the two are one tape node (`Tape::affine_relu`, the same bits as
+    /// the layer and the ReLU recorded apart, one buffer and two passes over the output
+    /// fewer); any other activation is recorded after the layer as its own node.
+    ///
+    /// ```
+    /// use caadam_autograd::Tape;
+    /// use caadam_nn::{Activation, Init, Mlp};
+    /// use rand::SeedableRng;
+    /// let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+    /// let (mlp, params) = Mlp::new(&[2, 3, 1], Activation::Relu, Init::default(), &mut rng);
+    /// let layer = &mlp.linears()[0];
+    /// let mut tape = Tape::inference();
+    /// let x = tape.input_from(&[0.5, -1.0], &[1, 2]);
+    /// let fused = layer.forward_activated(&mut tape, &params, x, Activation::Relu);
+    /// let z = caadam_nn::Module::forward(layer, &mut tape, &params, x);
+    /// let apart = tape.relu(z);
+    /// assert_eq!(tape.value(fused).data(), tape.value(apart).data());
+    /// ```
+    pub fn forward_activated(
+        &self,
+        tape: &mut Tape,
+        params: &ParamStore,
+        x: Var,
+        activation: Activation,
+    ) -> Var {
+        if activation == Activation::Relu {
+            let (w, b) = self.bind(tape, params, "Linear::forward_activated");
+            return tape.affine_relu(x, w, b);
+        }
+        let z = self.forward(tape, params, x);
+        activation.apply(tape, z)
+    }
+
+    /// The weight and bias as tape leaves; panics, naming `caller`, before registration.
+    fn bind(&self, tape: &mut Tape, params: &ParamStore, caller: &str) -> (Var, Var) {
+        let (w, b) = self.slots.unwrap_or_else(|| {
+            panic!("{caller}: the layer has no parameters yet; build it in a container")
+        });
+        (params.bind(tape, w), params.bind(tape, b))
+    }
 }
 
 impl ConnectionInfo for Linear {
@@ -116,11 +159,7 @@ impl ConnectionInfo for Linear {
 
 impl Module for Linear {
     fn forward(&self, tape: &mut Tape, params: &ParamStore, x: Var) -> Var {
-        let (w, b) = self
-            .slots
-            .expect("Linear::forward: the layer has no parameters yet; build it in a container");
-        let w = params.bind(tape, w);
-        let b = params.bind(tape, b);
+        let (w, b) = self.bind(tape, params, "Linear::forward");
         tape.affine(x, w, b)
     }
 

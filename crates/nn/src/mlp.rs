@@ -137,10 +137,12 @@ impl Module for Mlp {
         let last = self.linears.len() - 1;
         let mut h = x;
         for (i, linear) in self.linears.iter().enumerate() {
-            h = linear.forward(tape, params, h);
-            if i < last {
-                h = self.activation.apply(tape, h);
-            }
+            h = if i < last {
+                // a hidden layer and its activation (one node for ReLU)
+                linear.forward_activated(tape, params, h, self.activation)
+            } else {
+                linear.forward(tape, params, h)
+            };
         }
         h
     }

@@ -97,3 +97,57 @@ fn mlp_weights_are_glorot_uniform_and_biases_zero() {
         }
     }
 }
+
+/// An `Mlp` records each hidden layer and its ReLU as one tape node (`affine_relu`); a
+/// `Sequential` of the same layers records them apart. Same parameters, same batch: the
+/// same output, loss and gradients, bit for bit (and for Tanh, which `Mlp` records apart).
+#[test]
+fn mlp_hidden_layers_give_the_bits_of_the_layers_recorded_apart() {
+    use caadam_autograd::{Tape, Tensor};
+    use caadam_nn::{Linear, Sequential};
+    for activation in [Activation::Relu, Activation::Tanh] {
+        let sizes = [5, 16, 8, 1];
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let (mlp, mut mlp_params) = Mlp::new(&sizes, activation, Init::GlorotUniform, &mut rng);
+        let (seq, mut seq_params) = Sequential::new()
+            .push(Linear::new(5, 16))
+            .push(activation)
+            .push(Linear::new(16, 8))
+            .push(activation)
+            .push(Linear::new(8, 1))
+            .build(Init::GlorotUniform, &mut rng);
+        // Nonzero biases, so that the bias and the ReLU's cut both matter.
+        for (i, v) in mlp_params.values_mut().iter_mut().enumerate() {
+            *v += ((i as f32) * 0.37).sin() * 0.3;
+        }
+        seq_params.values_mut().copy_from_slice(mlp_params.values());
+        let mut data = ChaCha8Rng::seed_from_u64(4);
+        let x = Tensor::uniform(&[12, 5], -2.0, 2.0, &mut data);
+        let y = Tensor::uniform(&[12, 1], -1.0, 1.0, &mut data);
+
+        let step = |model: &dyn Module, params: &mut caadam_nn::ParamStore| {
+            let mut tape = Tape::new();
+            let xv = tape.input_from(x.data(), x.shape());
+            let yv = tape.input_from(y.data(), y.shape());
+            let pred = model.forward(&mut tape, params, xv);
+            let loss = tape.mse(pred, yv);
+            tape.backward(loss);
+            params.set_grads(&tape);
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            let nodes = tape.len();
+            (bits(tape.value(pred).data()), bits(params.grads()), nodes)
+        };
+        let (mlp_out, mlp_grads, mlp_nodes) = step(&mlp, &mut mlp_params);
+        let (seq_out, seq_grads, seq_nodes) = step(&seq, &mut seq_params);
+        assert_eq!(mlp_out, seq_out, "{activation:?}: output");
+        assert_eq!(mlp_grads, seq_grads, "{activation:?}: gradients");
+        assert!(mlp_grads.iter().any(|&g| g != 0));
+        // the fusion happened: one node fewer per hidden layer with ReLU
+        let fused_away = if activation == Activation::Relu { 2 } else { 0 };
+        assert_eq!(
+            mlp_nodes + fused_away,
+            seq_nodes,
+            "{activation:?}: tape nodes"
+        );
+    }
+}

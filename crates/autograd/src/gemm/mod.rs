@@ -136,6 +136,14 @@ pub(crate) fn gemm(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32], scrat
     // Every element of A and B that is read lies inside the slices.
     assert!(m == 0 || k == 0 || (m - 1) * a.rs + (k - 1) * a.cs < a.data.len());
     assert!(k == 0 || n == 0 || (k - 1) * b.rs + (n - 1) * b.cs < b.data.len());
+    if k == 0 {
+        // An empty sum (e.g. the weight gradient of a batch of no rows): C is 0 + beta C,
+        // and the kernels below would index A's empty buffer.
+        if beta == 0.0 {
+            c.fill(0.0);
+        }
+        return;
+    }
     let use_sgemm = k * n > SMALL_GEMM_MAX_B && m > SMALL_GEMM_FEW_ROWS;
     let (a, b) = if n == 1 && a.cs == 1 && a.rs != 1 && m >= TRANSPOSE_A_MIN_ROWS && !use_sgemm {
         // One column and a row-major A (the output layer's forward): the kernel reads A
@@ -315,6 +323,24 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn an_empty_inner_dimension_gives_beta_c() {
+        // k = 0: the weight gradient of a batch of no rows, `x^T dz` with x [0, m]; A is a
+        // transposed view of an empty buffer (this panicked before the early return).
+        let mut scratch = Vec::new();
+        for (m, n) in [(3, 4), (40, 33), (1, 1)] {
+            let a = MatRef::row_major(&[], 0, m).t();
+            let b = MatRef::row_major(&[], 0, n);
+            let mut c = vec![f32::NAN; m * n];
+            gemm(a, b, 0.0, &mut c, &mut scratch);
+            assert!(c.iter().all(|&x| x.to_bits() == 0), "{m} x 0 x {n}, beta 0");
+            let mut c = values(m * n, 0.5);
+            let before = c.clone();
+            gemm(a, b, 1.0, &mut c, &mut scratch);
+            assert_eq!(c, before, "{m} x 0 x {n}, beta 1");
         }
     }
 

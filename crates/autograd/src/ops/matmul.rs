@@ -29,22 +29,28 @@ pub(crate) fn affine_backward(
 ) {
     backward(x, w, g, nodes, sink);
     if sink.wants(b) {
-        let n = nodes[b].value.len();
         let (db, mode) = sink.write(b);
-        // db = row 0 (stored, or added to earlier contributions), then + row 1, + row 2, ...
-        let rows = match (mode, g.split_at_checked(n)) {
-            (Write::Add, _) => g,
-            (Write::Assign, Some((first, rest))) if n > 0 => {
-                db.copy_from_slice(first);
-                rest
-            }
-            (Write::Assign, _) => {
-                db.fill(0.0); // no rows (or no columns): nothing flows to the bias
-                &[]
-            }
-        };
-        parallel::add_rows(db, rows);
+        bias_grad(db, mode, g);
     }
+}
+
+/// A bias's gradient from the output gradient `dz` of its layer (rows `db.len()` wide):
+/// `db` = row 0 (stored, or added to earlier contributions, as `mode` says), then + row 1,
+/// + row 2, ... in order.
+pub(crate) fn bias_grad(db: &mut [f32], mode: Write, dz: &[f32]) {
+    let n = db.len();
+    let rows = match (mode, dz.split_at_checked(n)) {
+        (Write::Add, _) => dz,
+        (Write::Assign, Some((first, rest))) if n > 0 => {
+            db.copy_from_slice(first);
+            rest
+        }
+        (Write::Assign, _) => {
+            db.fill(0.0); // no rows (or no columns): nothing flows to the bias
+            &[]
+        }
+    };
+    parallel::add_rows(db, rows);
 }
 
 pub(crate) fn backward(a: usize, b: usize, g: &[f32], nodes: &[Node], sink: &mut GradSink<'_>) {
@@ -118,17 +124,7 @@ impl Tape {
             self.index(w, name),
             self.index(b, name),
         );
-        let (xv, wv, bv) = (
-            &self.nodes[x].value,
-            &self.nodes[w].value,
-            &self.nodes[b].value,
-        );
-        let (xs, ws, bs) = (xv.shape(), wv.shape(), bv.shape());
-        assert!(
-            xs.len() == 2 && ws.len() == 2 && xs[1] == ws[0] && bs == [ws[1]],
-            "affine: shapes {xs:?}, {ws:?} and {bs:?} are not [m, k], [k, n] and [n]"
-        );
-        let (m, n) = (xs[0], ws[1]);
+        let (m, n) = self.affine_shapes(x, w, b, name);
         let mut z = self.product(x, w);
         parallel::add_to_rows(&mut z, self.nodes[b].value.data());
         let needs = self.needs_grad(x) || self.needs_grad(w) || self.needs_grad(b);
@@ -139,9 +135,25 @@ impl Tape {
         )
     }
 
+    /// The output shape `(m, n)` of a dense layer of nodes `x` `[m, k]`, `w` `[k, n]` and `b`
+    /// `[n]`; panics, naming the op and the three shapes, unless they fit.
+    pub(crate) fn affine_shapes(&self, x: usize, w: usize, b: usize, op: &str) -> (usize, usize) {
+        let (xv, wv, bv) = (
+            &self.nodes[x].value,
+            &self.nodes[w].value,
+            &self.nodes[b].value,
+        );
+        let (xs, ws, bs) = (xv.shape(), wv.shape(), bv.shape());
+        assert!(
+            xs.len() == 2 && ws.len() == 2 && xs[1] == ws[0] && bs == [ws[1]],
+            "{op}: shapes {xs:?}, {ws:?} and {bs:?} are not [m, k], [k, n] and [n]"
+        );
+        (xs[0], ws[1])
+    }
+
     /// The forward product of nodes `a` `[m, k]` and `b` `[k, n]` (shapes checked by the
-    /// caller), into a recycled buffer: what `matmul` and `affine` share.
-    fn product(&mut self, a: usize, b: usize) -> Vec<f32> {
+    /// caller), into a recycled buffer: what `matmul`, `affine` and `affine_relu` share.
+    pub(crate) fn product(&mut self, a: usize, b: usize) -> Vec<f32> {
         let (x, w) = (&self.nodes[a].value, &self.nodes[b].value);
         let (m, k, n) = (x.shape()[0], x.shape()[1], w.shape()[1]);
         let mut c = self.pool.for_overwrite(m * n); // gemm with beta = 0 writes all of it

@@ -3,6 +3,7 @@
 
 pub(crate) mod activation;
 pub(crate) mod broadcast;
+pub(crate) mod dense;
 pub(crate) mod elementwise;
 pub(crate) mod loss;
 pub(crate) mod matmul;
