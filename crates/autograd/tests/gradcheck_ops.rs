@@ -208,9 +208,15 @@ fn affine_relu_matches_the_separate_ops(m: usize, k: usize, n: usize, shared_bia
 #[test]
 fn affine_relu_is_relu_of_affine_bit_for_bit() {
     for shared_bias in [false, true] {
-        // small (one fused pass), 1 x 1, no rows, and a [128, 1024] output, the size from
-        // which the passes run on the rayon pool
-        for (m, k, n) in [(37, 29, 45), (1, 1, 1), (0, 3, 4), (128, 8, 1024)] {
+        // small (one fused pass: column blocks of 64, 16 and 1), 1 x 1, no rows, and a
+        // [128, 1024] output, the size from which the passes run on the rayon pool
+        for (m, k, n) in [
+            (37, 29, 45),
+            (20, 5, 150),
+            (1, 1, 1),
+            (0, 3, 4),
+            (128, 8, 1024),
+        ] {
             affine_relu_matches_the_separate_ops(m, k, n, shared_bias);
         }
     }

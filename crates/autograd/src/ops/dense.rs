@@ -94,15 +94,58 @@ fn relu_and_bias_grad(dz: &mut [f32], dy: &[f32], y: &[f32], db: &mut [f32], mod
 simd_kernel! {
     /// `dz = dy * relu'(y)` row by row (rows `db.len()` wide), adding each row of `dz` to
     /// `db` in order.
+    ///
+    /// Column blocks at a time, each block's sums kept in registers down all the rows:
+    /// adding each row to `db` in memory made every row wait for the previous row's store
+    /// (this pass then cost more than the two separate passes it replaces).
     fn relu_grad_add_rows(dz: &mut [f32], dy: &[f32], y: &[f32], db: &mut [f32]) {
         let n = db.len();
-        for ((dz, dy), y) in dz.chunks_exact_mut(n).zip(dy.chunks_exact(n)).zip(y.chunks_exact(n)) {
-            for (((dz, &dy), &y), db) in dz.iter_mut().zip(dy).zip(y).zip(db.iter_mut()) {
-                *dz = dy * slope(y);
-                *db += *dz;
-            }
+        let mut j = 0;
+        while j + 64 <= n {
+            relu_grad_add_rows_block::<64>(j, dz, dy, y, db);
+            j += 64;
+        }
+        while j + 16 <= n {
+            relu_grad_add_rows_block::<16>(j, dz, dy, y, db);
+            j += 16;
+        }
+        while j < n {
+            relu_grad_add_rows_block::<1>(j, dz, dy, y, db);
+            j += 1;
         }
     }
+}
+
+/// Columns `j0..j0 + W` of [`relu_grad_add_rows`]: the `W` sums live in registers while the
+/// rows go by, each row added in order (the same additions as `db += row` row by row).
+#[inline(always)]
+fn relu_grad_add_rows_block<const W: usize>(
+    j0: usize,
+    dz: &mut [f32],
+    dy: &[f32],
+    y: &[f32],
+    db: &mut [f32],
+) {
+    let n = db.len();
+    let block = j0..j0 + W;
+    let mut sums: [f32; W] = db[block.clone()].try_into().expect("W columns");
+    let rows = dz
+        .chunks_exact_mut(n)
+        .zip(dy.chunks_exact(n))
+        .zip(y.chunks_exact(n));
+    for ((dz, dy), y) in rows {
+        let (dz, dy, y) = (
+            &mut dz[block.clone()],
+            &dy[block.clone()],
+            &y[block.clone()],
+        );
+        for t in 0..W {
+            let d = dy[t] * slope(y[t]);
+            dz[t] = d;
+            sums[t] += d;
+        }
+    }
+    db[block].copy_from_slice(&sums);
 }
 
 simd_kernel! {
