@@ -75,9 +75,12 @@ impl Mlp {
         for (i, (w, b)) in self.layers.iter().enumerate() {
             let w = tape.param(w.data(), w.shape(), 2 * i);
             let b = tape.param(b.data(), b.shape(), 2 * i + 1);
-            let z = tape.matmul(h, w);
-            let z = tape.add(z, b);
-            h = if i < last { tape.relu(z) } else { z };
+            // hidden layers as one node each (bias and ReLU fused), the output layer affine
+            h = if i < last {
+                tape.affine_relu(h, w, b)
+            } else {
+                tape.affine(h, w, b)
+            };
         }
         let loss = tape.mse(h, target);
         tape.backward(loss);
