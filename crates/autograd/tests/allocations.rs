@@ -8,7 +8,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use caadam_autograd::Tape;
+use caadam_autograd::{Tape, Var};
 
 struct Counting;
 
@@ -86,14 +86,21 @@ fn batch() -> Batch {
     }
 }
 
+/// The batch and the parameters of `b` as tape leaves: `[x, y, w1, b1, w2, b2]`.
+fn leaves(tape: &mut Tape, b: &Batch) -> [Var; 6] {
+    [
+        tape.input_from(&b.x, &[N, D]),
+        tape.input_from(&b.y, &[N, 1]),
+        tape.param(&b.w1, &[D, H], 0),
+        tape.param(&b.b1, &[H], 1),
+        tape.param(&b.w2, &[H, 1], 2),
+        tape.param(&b.b2, &[1], 3),
+    ]
+}
+
 /// One MLP step: matmul, add bias, relu, matmul, add bias, mse, backward, read grads, clear.
 fn mlp_step(tape: &mut Tape, b: &Batch, sink: &mut f32) {
-    let x = tape.input_from(&b.x, &[N, D]);
-    let y = tape.input_from(&b.y, &[N, 1]);
-    let w1 = tape.param(&b.w1, &[D, H], 0);
-    let b1 = tape.param(&b.b1, &[H], 1);
-    let w2 = tape.param(&b.w2, &[H, 1], 2);
-    let b2 = tape.param(&b.b2, &[1], 3);
+    let [x, y, w1, b1, w2, b2] = leaves(tape, b);
     let h = tape.matmul(x, w1);
     let h = tape.add(h, b1);
     let h = tape.relu(h);
@@ -110,12 +117,7 @@ fn mlp_step(tape: &mut Tape, b: &Batch, sink: &mut f32) {
 /// The MLP step with its layers as dense nodes (`affine_relu`, whose backward borrows a
 /// scratch buffer from the pool, and `affine`).
 fn dense_step(tape: &mut Tape, b: &Batch, sink: &mut f32) {
-    let x = tape.input_from(&b.x, &[N, D]);
-    let y = tape.input_from(&b.y, &[N, 1]);
-    let w1 = tape.param(&b.w1, &[D, H], 0);
-    let b1 = tape.param(&b.b1, &[H], 1);
-    let w2 = tape.param(&b.w2, &[H, 1], 2);
-    let b2 = tape.param(&b.b2, &[1], 3);
+    let [x, y, w1, b1, w2, b2] = leaves(tape, b);
     let h = tape.affine_relu(x, w1, b1);
     let o = tape.affine(h, w2, b2);
     let loss = tape.mse(o, y);

@@ -73,6 +73,36 @@ fn affine() {
     });
 }
 
+/// The value of `layer(x, w, b)` and the three parameter gradients of
+/// `sum(layer(x, w, b) * weights)`, as raw bits. With `shared_bias`, b also feeds a later op
+/// (`sum(b * b)`), so its gradient from that op is written first and the layer's is added
+/// to it (the other write mode).
+fn dense_layer_bits(
+    [x, w, b, weights]: [&Tensor; 4],
+    shared_bias: bool,
+    layer: impl Fn(&mut Tape, Var, Var, Var) -> Var,
+) -> Vec<Vec<u32>> {
+    let mut t = Tape::new();
+    let xv = t.param(x.data(), x.shape(), 0);
+    let wv = t.param(w.data(), w.shape(), 1);
+    let bv = t.param(b.data(), b.shape(), 2);
+    let z = layer(&mut t, xv, wv, bv);
+    let c = t.input_from(weights.data(), weights.shape());
+    let zc = t.mul(z, c);
+    let mut loss = t.sum(zc);
+    if shared_bias {
+        let bb = t.mul(bv, bv);
+        let extra = t.sum(bb);
+        loss = t.add(loss, extra);
+    }
+    t.backward(loss);
+    let mut out = vec![t.value(z).data().to_vec()];
+    out.extend(t.param_grads().map(|(_, g)| g.data().to_vec()));
+    out.iter()
+        .map(|v| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>())
+        .collect()
+}
+
 #[test]
 fn affine_is_matmul_plus_bias_bit_for_bit() {
     let (x, w, b) = (
@@ -81,36 +111,15 @@ fn affine_is_matmul_plus_bias_bit_for_bit() {
         uniform(&[45], 1.0, 8),
     );
     let weights = uniform(&[37, 45], 1.0, 9);
-    // `shared_bias`: b also feeds a later op, so its gradient from that op is written
-    // first and the layer's row sums are added to it (the other write mode).
-    let run = |fused: bool, shared_bias: bool| {
-        let mut t = caadam_autograd::Tape::new();
-        let xv = t.param(x.data(), x.shape(), 0);
-        let wv = t.param(w.data(), w.shape(), 1);
-        let bv = t.param(b.data(), b.shape(), 2);
-        let z = if fused {
-            t.affine(xv, wv, bv)
-        } else {
-            let xw = t.matmul(xv, wv);
-            t.add(xw, bv)
-        };
-        let c = t.input_from(weights.data(), weights.shape());
-        let zc = t.mul(z, c);
-        let mut loss = t.sum(zc);
-        if shared_bias {
-            let bb = t.mul(bv, bv);
-            let extra = t.sum(bb);
-            loss = t.add(loss, extra);
-        }
-        t.backward(loss);
-        let mut out = vec![t.value(z).data().to_vec()];
-        out.extend(t.param_grads().map(|(_, g)| g.data().to_vec()));
-        out.iter()
-            .map(|v| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>())
-            .collect::<Vec<_>>()
-    };
     for shared_bias in [false, true] {
-        assert_eq!(run(true, shared_bias), run(false, shared_bias));
+        let fused = dense_layer_bits([&x, &w, &b, &weights], shared_bias, |t, x, w, b| {
+            t.affine(x, w, b)
+        });
+        let apart = dense_layer_bits([&x, &w, &b, &weights], shared_bias, |t, x, w, b| {
+            let xw = t.matmul(x, w);
+            t.add(xw, b)
+        });
+        assert_eq!(fused, apart, "shared bias {shared_bias}");
     }
 }
 
@@ -142,7 +151,7 @@ fn affine_relu() {
 /// row goes to 0 through the ReLU and NaN into `dw`).
 fn affine_relu_matches_the_separate_ops(m: usize, k: usize, n: usize, shared_bias: bool) {
     let mut x = uniform(&[m, k], 1.0, 11);
-    let w = uniform(&[k, n], 1.0, 12);
+    let mut w = uniform(&[k, n], 1.0, 12);
     let mut b = uniform(&[n], 1.0, 13);
     let mut weights = uniform(&[m, n], 1.0, 14);
     if m > 2 && k > 0 && n > 1 {
@@ -156,36 +165,18 @@ fn affine_relu_matches_the_separate_ops(m: usize, k: usize, n: usize, shared_bia
             weights.data_mut()[i * n] = -weights.data()[i * n].abs() - 0.1;
         }
     }
-    let mut w = w;
     for p in 0..k {
         w.data_mut()[p * n] = 0.0;
     }
     let run = |fused: bool| {
-        let mut t = caadam_autograd::Tape::new();
-        let xv = t.param(x.data(), x.shape(), 0);
-        let wv = t.param(w.data(), w.shape(), 1);
-        let bv = t.param(b.data(), b.shape(), 2);
-        let y = if fused {
-            t.affine_relu(xv, wv, bv)
-        } else {
-            let z = t.affine(xv, wv, bv);
-            t.relu(z)
-        };
-        let c = t.input_from(weights.data(), weights.shape());
-        let yc = t.mul(y, c);
-        let mut loss = t.sum(yc);
-        if shared_bias {
-            // b's gradient from this op is written first, the layer's is added to it
-            let bb = t.mul(bv, bv);
-            let extra = t.sum(bb);
-            loss = t.add(loss, extra);
-        }
-        t.backward(loss);
-        let mut out = vec![t.value(y).data().to_vec()];
-        out.extend(t.param_grads().map(|(_, g)| g.data().to_vec()));
-        out.iter()
-            .map(|v| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>())
-            .collect::<Vec<_>>()
+        dense_layer_bits([&x, &w, &b, &weights], shared_bias, |t, x, w, b| {
+            if fused {
+                t.affine_relu(x, w, b)
+            } else {
+                let z = t.affine(x, w, b);
+                t.relu(z)
+            }
+        })
     };
     let fused = run(true);
     assert_eq!(
