@@ -8,12 +8,12 @@
 //!   index into it. Because a node only refers to earlier nodes, push order is topological
 //!   and [`Tape::backward`] is one reverse scan.
 //! - Ops (methods of `Tape`): `matmul`, `affine` (`x w + b`, a dense layer, as one node)
-//!   and `affine_relu` (a hidden layer and its ReLU, as one node); `add`, `sub`, `mul`, `div` with NumPy broadcasting;
-//!   pointwise maps and activations; reductions; reshape/transpose/concat; softmax and
-//!   log_softmax; the losses `mse`, `mae`, `huber`, `bce_with_logits`, `cross_entropy`.
-//!   Each op's forward and backward rule sit side by side in `src/ops/`, and backward
-//!   dispatches through one exhaustive `match` (`src/op.rs`), so an op without a backward
-//!   rule does not compile.
+//!   and `affine_relu` (a hidden layer and its ReLU, as one node); `add`, `sub`, `mul`,
+//!   `div` with NumPy broadcasting; pointwise maps and activations; reductions;
+//!   reshape/transpose/concat; softmax and log_softmax; the losses `mse`, `mae`, `huber`,
+//!   `bce_with_logits`, `cross_entropy`. Each op's forward and backward rule sit side by
+//!   side in `src/ops/`, and backward dispatches through one exhaustive `match`
+//!   (`src/op.rs`), so an op without a backward rule does not compile.
 //! - [`gradcheck()`]: compares backward against central differences; the test suite runs it
 //!   on every op.
 //!

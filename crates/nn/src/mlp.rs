@@ -13,7 +13,9 @@ use crate::store::ParamStore;
 /// A stack of [`Linear`] layers with an activation between them: `sizes = [8, 64, 32, 1]`
 /// means 8 inputs, hidden layers of 64 and 32 units (each followed by the activation) and
 /// a linear output of 1 unit (apply a sigmoid or softmax in the loss, e.g.
-/// `bce_with_logits`).
+/// `bce_with_logits`). With [`Activation::Relu`] each hidden layer and its ReLU are one tape
+/// node ([`Linear::forward_activated`]): the same bits as the two recorded apart, in fewer
+/// passes over the activations.
 ///
 /// ```
 /// use caadam_autograd::{Tape, Tensor};
