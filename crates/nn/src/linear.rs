@@ -178,3 +178,29 @@ impl Module for Linear {
         vec![LayerInfo::of(self)]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::ParamLayout;
+
+    /// A layer used before a container registered it has no parameters to bind: the panic
+    /// names the entry point and says what to do.
+    #[test]
+    #[should_panic(expected = "Linear::forward: the layer has no parameters yet")]
+    fn forward_before_registration() {
+        let store = ParamStore::new(ParamLayout::flat("p", 1));
+        let mut tape = Tape::new();
+        let x = tape.input_from(&[1.0, 2.0], &[1, 2]);
+        Linear::new(2, 3).forward(&mut tape, &store, x);
+    }
+
+    #[test]
+    #[should_panic(expected = "Linear::forward_activated: the layer has no parameters yet")]
+    fn forward_activated_before_registration() {
+        let store = ParamStore::new(ParamLayout::flat("p", 1));
+        let mut tape = Tape::new();
+        let x = tape.input_from(&[1.0, 2.0], &[1, 2]);
+        Linear::new(2, 3).forward_activated(&mut tape, &store, x, Activation::Relu);
+    }
+}

@@ -13,6 +13,8 @@
 //! (zero, negative, NaN) to 0. So the slope read from `y` is the slope the separate ReLU
 //! reads from `z`.
 
+use rayon::prelude::*;
+
 use crate::op::Op;
 use crate::ops::matmul;
 use crate::parallel::{self, PAR_THRESHOLD};
@@ -32,8 +34,9 @@ fn slope(y: f32) -> f32 {
     }
 }
 
-/// `dz (+)= dy * relu'`, `dw`, `dx` through the product, and `db (+)=` the rows of `dz`
-/// in order (the same additions, in the same order, as the separate ReLU and `affine`).
+/// `dz = dy * relu'(y)` into a scratch buffer, `db (+)=` the rows of `dz` in order, then
+/// `dx (+)= dz w^T` and `dw (+)= x^T dz`: the same operations, in the same order per
+/// element, as the separate ReLU and `affine`.
 pub(crate) fn backward(
     x: usize,
     w: usize,
@@ -172,7 +175,6 @@ fn add_bias_relu_rows(rows: &mut [f32], b: &[f32]) {
         add_bias_relu(rows, b);
         return;
     }
-    use rayon::prelude::*;
     let block = n * (parallel::CHUNK / n).max(1);
     rows.par_chunks_mut(block)
         .for_each(|rows| add_bias_relu(rows, b));
