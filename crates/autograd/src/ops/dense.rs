@@ -18,10 +18,8 @@ use rayon::prelude::*;
 use crate::op::Op;
 use crate::ops::matmul;
 use crate::parallel::{self, PAR_THRESHOLD};
-use crate::shape::Shape;
 use crate::simd_kernel;
 use crate::tape::{GradSink, Node, Tape, Var, Write};
-use crate::tensor::Tensor;
 
 /// The ReLU's slope at the input that gave output `y`: 1 where the input was positive,
 /// else 0 (PyTorch's choice at the kink). `y > 0` exactly when the input was `> 0`.
@@ -202,20 +200,8 @@ impl Tape {
     /// assert_eq!(tape.grad(w).unwrap().data(), &[1.0, 0.0, 2.0, 0.0]);
     /// ```
     pub fn affine_relu(&mut self, x: Var, w: Var, b: Var) -> Var {
-        let name = "affine_relu";
-        let (x, w, b) = (
-            self.index(x, name),
-            self.index(w, name),
-            self.index(b, name),
-        );
-        let (m, n) = self.affine_shapes(x, w, b, name);
-        let mut y = self.product(x, w);
-        add_bias_relu_rows(&mut y, self.nodes[b].value.data());
-        let needs = self.needs_grad(x) || self.needs_grad(w) || self.needs_grad(b);
-        self.push(
-            Tensor::from_parts(y, Shape::new(&[m, n], name)),
-            Op::AffineRelu { x, w, b },
-            needs,
-        )
+        self.dense_layer(x, w, b, "affine_relu", add_bias_relu_rows, |x, w, b| {
+            Op::AffineRelu { x, w, b }
+        })
     }
 }

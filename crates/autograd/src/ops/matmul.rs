@@ -118,42 +118,52 @@ impl Tape {
     /// assert_eq!(tape.grad(b).unwrap().data(), &[1.0, 1.0]);
     /// ```
     pub fn affine(&mut self, x: Var, w: Var, b: Var) -> Var {
-        let name = "affine";
+        self.dense_layer(x, w, b, "affine", parallel::add_to_rows, |x, w, b| {
+            Op::Affine { x, w, b }
+        })
+    }
+
+    /// The forward of a dense layer node, what `affine` and `affine_relu` share: checks the
+    /// shapes of `x` `[m, k]`, `w` `[k, n]` and `b` `[n]` (panicking, naming `name` and the
+    /// three shapes, unless they fit), computes `x w`, lets `epilogue` apply the bias (and
+    /// the activation) to its rows in place, and records the node as `op(x, w, b)`.
+    pub(crate) fn dense_layer(
+        &mut self,
+        x: Var,
+        w: Var,
+        b: Var,
+        name: &str,
+        epilogue: impl FnOnce(&mut [f32], &[f32]),
+        op: impl FnOnce(usize, usize, usize) -> Op,
+    ) -> Var {
         let (x, w, b) = (
             self.index(x, name),
             self.index(w, name),
             self.index(b, name),
         );
-        let (m, n) = self.affine_shapes(x, w, b, name);
+        let (xs, ws, bs) = (
+            self.nodes[x].value.shape(),
+            self.nodes[w].value.shape(),
+            self.nodes[b].value.shape(),
+        );
+        assert!(
+            xs.len() == 2 && ws.len() == 2 && xs[1] == ws[0] && bs == [ws[1]],
+            "{name}: shapes {xs:?}, {ws:?} and {bs:?} are not [m, k], [k, n] and [n]"
+        );
+        let (m, n) = (xs[0], ws[1]);
         let mut z = self.product(x, w);
-        parallel::add_to_rows(&mut z, self.nodes[b].value.data());
+        epilogue(&mut z, self.nodes[b].value.data());
         let needs = self.needs_grad(x) || self.needs_grad(w) || self.needs_grad(b);
         self.push(
             Tensor::from_parts(z, Shape::new(&[m, n], name)),
-            Op::Affine { x, w, b },
+            op(x, w, b),
             needs,
         )
     }
 
-    /// The output shape `(m, n)` of a dense layer of nodes `x` `[m, k]`, `w` `[k, n]` and `b`
-    /// `[n]`; panics, naming the op and the three shapes, unless they fit.
-    pub(crate) fn affine_shapes(&self, x: usize, w: usize, b: usize, op: &str) -> (usize, usize) {
-        let (xv, wv, bv) = (
-            &self.nodes[x].value,
-            &self.nodes[w].value,
-            &self.nodes[b].value,
-        );
-        let (xs, ws, bs) = (xv.shape(), wv.shape(), bv.shape());
-        assert!(
-            xs.len() == 2 && ws.len() == 2 && xs[1] == ws[0] && bs == [ws[1]],
-            "{op}: shapes {xs:?}, {ws:?} and {bs:?} are not [m, k], [k, n] and [n]"
-        );
-        (xs[0], ws[1])
-    }
-
     /// The forward product of nodes `a` `[m, k]` and `b` `[k, n]` (shapes checked by the
-    /// caller), into a recycled buffer: what `matmul`, `affine` and `affine_relu` share.
-    pub(crate) fn product(&mut self, a: usize, b: usize) -> Vec<f32> {
+    /// caller), into a recycled buffer: what `matmul` and the dense layers share.
+    fn product(&mut self, a: usize, b: usize) -> Vec<f32> {
         let (x, w) = (&self.nodes[a].value, &self.nodes[b].value);
         let (m, k, n) = (x.shape()[0], x.shape()[1], w.shape()[1]);
         let mut c = self.pool.for_overwrite(m * n); // gemm with beta = 0 writes all of it
