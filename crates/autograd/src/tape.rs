@@ -487,6 +487,27 @@ impl GradSink<'_> {
         self.pool.give(buf);
     }
 
+    /// [`write`](GradSink::write) for two different nodes at once (for two backward
+    /// products run side by side), plus the tape's matmul scratch buffer.
+    #[allow(clippy::type_complexity)] // two (buffer, mode) pairs and the scratch, named above
+    pub(crate) fn write_two(
+        &mut self,
+        i: usize,
+        j: usize,
+    ) -> ((&mut [f32], Write), (&mut [f32], Write), &mut Vec<f32>) {
+        assert_ne!(i, j, "GradSink::write_two: one node twice");
+        let (lo, hi) = (i.min(j), i.max(j));
+        let (left, right) = self.grads.split_at_mut(hi);
+        let first = write_slot(&mut left[lo], &self.nodes[lo], self.pool);
+        let second = write_slot(&mut right[0], &self.nodes[hi], self.pool);
+        let (wi, wj) = if i < j {
+            (first, second)
+        } else {
+            (second, first)
+        };
+        (wi, wj, &mut *self.scratch)
+    }
+
     /// [`write`](GradSink::write), plus the tape's matmul scratch buffer (see `crate::gemm`).
     pub(crate) fn write_with_scratch(&mut self, i: usize) -> (&mut [f32], Write, &mut Vec<f32>) {
         let (grad, mode) = write_slot(&mut self.grads[i], &self.nodes[i], self.pool);

@@ -2,8 +2,10 @@
 //!
 //! A counting global allocator counts the allocations made by this thread while a step
 //! runs. The matrix products of a small MLP go through the crate's own kernel, which needs
-//! no packing buffer (large products go to matrixmultiply's sgemm, which allocates one per
-//! call), so a warm MLP step, like a step without matmul, must not allocate at all.
+//! no packing buffer, and mid-sized ones pack B into the tape's reused scratch buffer
+//! (only products with a B of more than 2^18 elements go to matrixmultiply's sgemm, which
+//! allocates a packing buffer per call), so a warm MLP step, like a step without matmul,
+//! must not allocate at all.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -128,6 +130,23 @@ fn dense_step(tape: &mut Tape, b: &Batch, sink: &mut f32) {
     tape.clear();
 }
 
+/// A step whose second layer has a 256 x 256 weight: a B too large to read in place, so
+/// its forward product and the backward one with its transpose go through packed panels.
+fn packed_step(tape: &mut Tape, b: &Batch, w: &[f32], sink: &mut f32) {
+    let x = tape.input_from(&b.x, &[N, D]);
+    let wide = tape.param(&w[..D * 256], &[D, 256], 0);
+    let square = tape.param(w, &[256, 256], 1);
+    let h = tape.matmul(x, wide);
+    let h = tape.tanh(h);
+    let h = tape.matmul(h, square);
+    let loss = tape.mean(h);
+    tape.backward(loss);
+    for (_, g) in tape.param_grads() {
+        *sink += g.data()[0];
+    }
+    tape.clear();
+}
+
 /// The same kind of step without matmul (elementwise weights, axis sum).
 fn elementwise_step(tape: &mut Tape, b: &Batch, sink: &mut f32) {
     let x = tape.input_from(&b.x, &[N, D]);
@@ -164,6 +183,19 @@ fn warm_steps_allocate_nothing() {
     }
     let allocs = allocations_during(|| dense_step(&mut tape, &b, &mut sink));
     assert_eq!(allocs, 0, "a warm step of dense nodes must not allocate");
+
+    let w: Vec<f32> = (0..256 * 256)
+        .map(|i| ((i as f32) * 0.013).sin() * 0.05)
+        .collect();
+    let mut tape = Tape::new();
+    for _ in 0..2 {
+        packed_step(&mut tape, &b, &w, &mut sink);
+    }
+    let allocs = allocations_during(|| packed_step(&mut tape, &b, &w, &mut sink));
+    assert_eq!(
+        allocs, 0,
+        "a warm step with packed products must not allocate"
+    );
 
     let mut tape = Tape::new();
     for _ in 0..2 {

@@ -1,6 +1,7 @@
 //! Forward and backward are bit-identical on rayon pools of 1, 2 and 3 threads, on sizes
-//! above the parallel thresholds (so the rayon paths actually run, and the large products
-//! are cut into as many pieces as there are threads).
+//! above the parallel thresholds (so the rayon paths actually run, the large products are
+//! cut into as many pieces as there are threads, and the two backward products of each
+//! large matmul run side by side on more than one thread but one after the other on one).
 
 use caadam_autograd::{Tape, Tensor, PAR_THRESHOLD};
 use rand::SeedableRng;
@@ -15,11 +16,14 @@ fn run() -> Vec<Vec<u32>> {
     let scale = Tensor::normal(&[n, d], 0.0, 1.0, &mut rng);
     let w = Tensor::normal(&[d, h], 0.0, 0.05, &mut rng);
     let target = Tensor::normal(&[n, d], 0.0, 1.0, &mut rng);
-    // Large enough for `sgemm` in pieces: a tall product (cut in rows) and a wide one (cut
-    // in columns), with their backward products.
+    // B of 300 x 300: packed into panels; a tall product and a wide one, with their
+    // backward products.
     let tall = Tensor::normal(&[400, 300], 0.0, 1.0, &mut rng);
     let wide = Tensor::normal(&[100, 300], 0.0, 1.0, &mut rng);
     let w2 = Tensor::normal(&[300, 300], 0.0, 0.05, &mut rng);
+    // B of 600 x 600, above the packed panels' limit: `sgemm` cut into column pieces.
+    let long = Tensor::normal(&[40, 600], 0.0, 1.0, &mut rng);
+    let w3 = Tensor::normal(&[600, 600], 0.0, 0.05, &mut rng);
     // A dense layer whose output [512, 300] takes the parallel bias + ReLU passes.
     let bias = Tensor::normal(&[300], 0.0, 1.0, &mut rng);
 
@@ -32,6 +36,8 @@ fn run() -> Vec<Vec<u32>> {
     let wide = tape.param(wide.data(), wide.shape(), 4);
     let w2 = tape.param(w2.data(), w2.shape(), 5);
     let bias = tape.param(bias.data(), bias.shape(), 6);
+    let long = tape.param(long.data(), long.shape(), 7);
+    let w3 = tape.param(w3.data(), w3.shape(), 8);
 
     let a = tape.mul(x, s); // same-shape binary
     let b = tape.add(a, x);
@@ -60,11 +66,15 @@ fn run() -> Vec<Vec<u32>> {
     assert!(tape.value(dense).len() >= 2 * PAR_THRESHOLD);
     let l_dense = tape.sum(dense);
     let l = tape.add(l, l_dense);
+    let m_long = tape.matmul(long, w3);
+    let t_long = tape.tanh(m_long);
+    let l_long = tape.sum(t_long);
+    let l = tape.add(l, l_long);
     tape.backward(l);
 
     let mut bits = vec![];
     for v in [
-        a, b, c, e, r, l_mse, l_mean, l_huber, m, l_sum, m_tall, m_wide, dense, l,
+        a, b, c, e, r, l_mse, l_mean, l_huber, m, l_sum, m_tall, m_wide, dense, m_long, l,
     ] {
         bits.push(tape.value(v).data().iter().map(|f| f.to_bits()).collect());
     }

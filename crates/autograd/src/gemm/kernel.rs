@@ -6,7 +6,8 @@
 use super::simd;
 use super::MatRef;
 
-/// `C (+)= A B` with B's rows contiguous: row `p` of B starts at `b[p * b_rs]`.
+/// `C (+)= A B` with B's rows contiguous: row `p` of B starts at `b[p * b_rs]`; row `i` of
+/// C (`n` wide) starts at `c[i * c_rs]`, so C may be a block of columns of a wider matrix.
 /// Picks the widest SIMD the CPU has (the arithmetic is the same in each, see the module
 /// docs).
 pub(super) fn small_gemm(
@@ -14,6 +15,7 @@ pub(super) fn small_gemm(
     b: &[f32],
     b_rs: usize,
     n: usize,
+    c_rs: usize,
     accumulate: bool,
     c: &mut [f32],
 ) {
@@ -22,6 +24,7 @@ pub(super) fn small_gemm(
         b,
         b_rs,
         n,
+        c_rs,
         accumulate,
     };
     #[cfg(target_arch = "x86_64")]
@@ -47,7 +50,7 @@ pub(super) fn small_gemm(
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
 unsafe fn small_gemm_avx512(job: Job<'_>, c: &mut [f32]) {
-    if job.n == 1 {
+    if job.n == 1 && job.c_rs == 1 {
         job.single_column::<simd::Zmm>(c);
     } else {
         job.row_blocks::<simd::Zmm, 12>(c);
@@ -59,7 +62,7 @@ unsafe fn small_gemm_avx512(job: Job<'_>, c: &mut [f32]) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn small_gemm_avx2(job: Job<'_>, c: &mut [f32]) {
-    if job.n == 1 {
+    if job.n == 1 && job.c_rs == 1 {
         job.single_column::<simd::Ymm>(c);
     } else {
         job.row_blocks::<simd::Ymm, 4>(c);
@@ -73,6 +76,8 @@ struct Job<'a> {
     b: &'a [f32],
     b_rs: usize,
     n: usize,
+    /// Row stride of C (`n` unless C is a block of columns of a wider matrix).
+    c_rs: usize,
     accumulate: bool,
 }
 
@@ -153,14 +158,14 @@ impl Job<'_> {
     #[cfg(target_arch = "x86_64")]
     #[inline(always)]
     unsafe fn row_block<S: simd::Vector, const R: usize>(self, i0: usize, c: &mut [f32]) {
-        let (a, n) = (self.a, self.n);
+        let (a, n, c_rs) = (self.a, self.n, self.c_rs);
         let rows = MatRef {
             data: &a.data[i0 * a.rs..],
             rows: R,
             ..a
         };
         self.with_rows(rows)
-            .row_block_columns::<S, R>(&mut c[i0 * n..(i0 + R) * n]);
+            .row_block_columns::<S, R>(&mut c[i0 * c_rs..(i0 + R - 1) * c_rs + n]);
     }
 
     /// This job with A replaced by `a` (a block of its rows).
@@ -211,7 +216,9 @@ impl Job<'_> {
     ) {
         let a = self.a;
         let w = V * S::LANES;
-        assert!(i0 + R <= a.rows && j0 + w <= self.n && c.len() == a.rows * self.n);
+        assert!(
+            i0 + R <= a.rows && j0 + w <= self.n && c.len() == (a.rows - 1) * self.c_rs + self.n
+        );
         let mut acc = [[S::zero(); V]; R];
         for p in 0..a.cols {
             // SAFETY (all pointer reads): `gemm` asserted that A(i, p) for i < rows, p < cols
@@ -232,7 +239,7 @@ impl Job<'_> {
         }
         for (r, acc_r) in acc.iter().enumerate() {
             // SAFETY: row i0 + r < rows, columns j0..j0 + w <= n of the m x n buffer `c`.
-            let c_row = c.as_mut_ptr().add((i0 + r) * self.n + j0);
+            let c_row = c.as_mut_ptr().add((i0 + r) * self.c_rs + j0);
             for (v, &acc) in acc_r.iter().enumerate() {
                 let at = c_row.add(v * S::LANES);
                 let out = if self.accumulate {
@@ -260,7 +267,7 @@ impl Job<'_> {
     #[inline(always)]
     unsafe fn single_column<S: simd::Vector>(self, c: &mut [f32]) {
         let (a, m, k) = (self.a, self.a.rows, self.a.cols);
-        assert!(self.n == 1 && c.len() == m);
+        assert!(self.n == 1 && self.c_rs == 1 && c.len() == m);
         // SAFETY (all reads below): `gemm` asserted that A(i, p) for i < m, p < k and
         // B(p, 0) for p < k lie inside their slices.
         let b = |p: usize| *self.b.get_unchecked(p * self.b_rs);
@@ -370,7 +377,7 @@ impl Job<'_> {
             }
         }
         for (r, acc_r) in acc.iter().enumerate() {
-            let c_row = &mut c[(i0 + r) * self.n + j0..][..W];
+            let c_row = &mut c[(i0 + r) * self.c_rs + j0..][..W];
             if self.accumulate {
                 c_row.iter_mut().zip(acc_r).for_each(|(c, &acc)| *c += acc);
             } else {

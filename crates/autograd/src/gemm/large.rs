@@ -113,10 +113,7 @@ unsafe fn sgemm(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: *mut f32, rsc: usize
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn values(len: usize, k: f32) -> Vec<f32> {
-        (0..len).map(|i| ((i as f32) * k + 0.3).sin()).collect()
-    }
+    use crate::gemm::tests::{values, view};
 
     #[test]
     fn pieces_are_whole_tiles_that_cover_the_side() {
@@ -143,12 +140,7 @@ mod tests {
         ] {
             let ad = values(m * k, 0.37);
             let bd = values(k * n, 0.91);
-            let a = MatRef::row_major(&ad, m, k);
-            let b = if b_transposed {
-                MatRef::row_major(&bd, n, k).t()
-            } else {
-                MatRef::row_major(&bd, k, n)
-            };
+            let (a, b) = (view(&ad, m, k, false), view(&bd, k, n, b_transposed));
             for beta in [0.0, 1.0] {
                 let c0 = values(m * n, 0.13);
                 let mut whole = c0.clone();

@@ -1,5 +1,6 @@
 //! Matrix products `C = beta C + A B` for the tape's `matmul`: a register-blocked kernel for
-//! the small shapes of MLP training, and matrixmultiply's `sgemm` for large ones.
+//! the small shapes of MLP training, the same kernel on B packed into column panels for
+//! mid-sized ones (a B of up to 2^18 elements, 1 MB), and matrixmultiply's `sgemm` beyond.
 //!
 //! ## Why a kernel of our own
 //!
@@ -9,9 +10,10 @@
 //! allocation are a large part of the call. The kernel below reads the operands where they
 //! are, so it needs no packing and allocates nothing.
 //!
-//! Files: this one dispatches (our kernel or `sgemm`, one thread or row blocks on rayon);
-//! `kernel.rs` is the register-blocked kernel; `simd.rs` the few AVX-512 and AVX2
-//! operations it uses; `large.rs` runs `sgemm` in one piece per thread.
+//! Files: this one dispatches (our kernel, packed panels or `sgemm`, one thread or row
+//! blocks on rayon); `kernel.rs` is the register-blocked kernel; `panel.rs` packs B for it;
+//! `simd.rs` the few AVX-512 and AVX2 operations it uses; `large.rs` runs `sgemm` in one
+//! piece per thread.
 //!
 //! ## The blocking
 //!
@@ -35,9 +37,10 @@
 //! ## Threads
 //!
 //! A large product (see [`PAR_MIN_MACS`]) for the kernel is cut into fixed blocks of rows of
-//! C, each computed by one thread with the code above; one for `sgemm` is cut into one piece
-//! per thread (`large.rs`: each `sgemm` call packs its operands, so fewer, larger calls
-//! copy less). Small ones run on the calling thread.
+//! C, each computed by one thread with the code above; a packed one packs its panels of B in
+//! parallel, then computes blocks of 12 rows of C on the pool; one for `sgemm` is cut into
+//! one piece per thread (`large.rs`: each `sgemm` call packs its operands, so fewer, larger
+//! calls copy less). Small ones run on the calling thread.
 //!
 //! ## Determinism
 //!
@@ -45,7 +48,8 @@
 //! `acc = 0; for p in 0..k { acc = fma(A[i, p], B[p, j], acc) }`, then `C = acc` or
 //! `C += acc`. So the result does not depend on the block sizes, on which SIMD width ran,
 //! nor on the number of threads (the row blocks are the same whatever the pool size, and
-//! each element is computed inside one of them). `sgemm` has its own arithmetic (fused
+//! each element is computed inside one of them), nor on whether B was packed first (the
+//! panels hold the same numbers; `panel.rs` tests the bits). `sgemm` has its own arithmetic (fused
 //! chains over runs of 256 `k`, added to C run by run), also the same for every element
 //! whatever part of C a call covers; `large.rs` tests that its pieces give the bits of one
 //! call. On x86-64 the kernel is compiled for AVX-512 and for
@@ -59,6 +63,7 @@ use kernel::small_gemm;
 
 mod kernel;
 mod large;
+mod panel;
 #[cfg(target_arch = "x86_64")]
 mod simd;
 
@@ -101,15 +106,28 @@ impl<'a> MatRef<'a> {
     }
 }
 
-/// Products whose B has more elements than this go to `sgemm`, unless A has at most
-/// [`SMALL_GEMM_FEW_ROWS`] rows. The kernel below streams all of B once per `R`-row block
-/// of C, so it is fast while B stays in the L2 cache (2^15 f32 = 128 KB); beyond that
-/// `sgemm`'s cache blocking wins, except when there are so few rows that B is streamed
-/// only once or twice anyway (the weight gradient `x^T dC` of a first layer). Measured on the
-/// development machine (AVX-512, GFLOP/s, kernel vs sgemm): `[128, 64] x [64, 64]` 121 vs
-/// 106, `[128, 256] x [256, 64]` 127 vs 107, `[1024, 128] x [128, 256]` 129 vs 127; but
+/// Products whose B has more elements than this are not read in place, unless A has at most
+/// [`SMALL_GEMM_FEW_ROWS`] rows: B goes into packed panels (up to [`PACKED_MAX_B`]) or to
+/// `sgemm`. The kernel streams all of B once per `R`-row block of C, so it is fast while B
+/// stays in the L2 cache (2^15 f32 = 128 KB) and its rows do not evict one another from L1;
+/// with so few rows that B is streamed only once or twice anyway (the weight gradient
+/// `x^T dC` of a first layer) reading it in place still wins. Measured on the development
+/// machine (AVX-512, GFLOP/s, kernel vs sgemm): `[128, 64] x [64, 64]` 121 vs 106,
+/// `[128, 256] x [256, 64]` 127 vs 107, `[1024, 128] x [128, 256]` 129 vs 127; but
 /// `[128, 512] x [512, 256]` 110 vs 131 and `[128, 1024] x [1024, 256]` 84 vs 121.
 pub(crate) const SMALL_GEMM_MAX_B: usize = 1 << 15;
+
+/// Products with a larger B than [`SMALL_GEMM_MAX_B`] but no larger than this (2^18 f32,
+/// 1 MB: half the L2 cache, which each block of rows streams the panels from) go through
+/// packed panels (`panel.rs`); larger ones to `sgemm`, whose blocking over `k` and `n`
+/// keeps its panels in cache. Measured alone (medians of 30 calls, G multiply-adds/s,
+/// sgemm vs packed, 1 / 2 threads): `[128, 1024] x [1024, 256]` 35 vs 38 / 44 vs 60,
+/// `[128, 256] x [256, 1024]` with B transposed 34 vs 41 / 53 vs 55, `[128, 512] x [512,
+/// 512]` 36 vs 44 / 54 vs 57; with a 4 MB B, `[128, 1024] x [1024, 1024]`, 34 vs 31 / 55 vs
+/// 49. In a [1024, 256, 64, 16] training step, where the first two are the big layer's
+/// forward and backward products, packing them instead of calling `sgemm` gave +10% steps/s
+/// on two threads (ten paired runs).
+pub(crate) const PACKED_MAX_B: usize = 1 << 18;
 
 /// Products of at least this many multiply-adds are cut into blocks of [`PAR_ROWS`] rows
 /// of C computed on the rayon pool (about 40 microseconds of work: well above the cost of
@@ -145,6 +163,10 @@ pub(crate) fn gemm(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32], scrat
         return;
     }
     let use_sgemm = k * n > SMALL_GEMM_MAX_B && m > SMALL_GEMM_FEW_ROWS;
+    if use_sgemm && k * n <= PACKED_MAX_B {
+        panel::packed_gemm(a, b, beta, c, scratch);
+        return;
+    }
     let (a, b) = if n == 1 && a.cs == 1 && a.rs != 1 && m >= TRANSPOSE_A_MIN_ROWS && !use_sgemm {
         // One column and a row-major A (the output layer's forward): the kernel reads A
         // down its columns, which for a row-major A gathers scattered elements at every
@@ -167,7 +189,7 @@ pub(crate) fn gemm(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32], scrat
         return;
     }
     if m * k * n < PAR_MIN_MACS || m <= PAR_ROWS || n == 0 {
-        small_gemm(a, b.data, b.rs, n, beta == 1.0, c);
+        small_gemm(a, b.data, b.rs, n, n, beta == 1.0, c);
         return;
     }
     // Large, for the kernel: fixed blocks of PAR_ROWS rows of C, each an independent
@@ -181,7 +203,7 @@ pub(crate) fn gemm(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32], scrat
                 rows: c.len() / n,
                 ..a
             };
-            small_gemm(rows, b.data, b.rs, n, beta == 1.0, c);
+            small_gemm(rows, b.data, b.rs, n, n, beta == 1.0, c);
         });
 }
 
@@ -190,12 +212,29 @@ pub(crate) fn gemm(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32], scrat
 /// contiguous rows of that matrix), so the copy is a transpose: 8 x 8 blocks in registers
 /// where the CPU has AVX, the leftover rows and columns one element at a time.
 fn copy_row_major(b: MatRef<'_>, out: &mut Vec<f32>) {
-    let (rows, cols) = (b.rows, b.cols);
+    let len = b.rows * b.cols;
     // Every element is overwritten below: a buffer that is long enough is not zero-filled.
-    if out.len() < rows * cols {
-        out.resize(rows * cols, 0.0);
+    if out.len() < len {
+        out.resize(len, 0.0);
     }
-    out.truncate(rows * cols);
+    out.truncate(len);
+    write_row_major(b, out);
+}
+
+/// [`copy_row_major`] into `out`, which holds exactly `b.rows * b.cols` floats.
+fn write_row_major(b: MatRef<'_>, out: &mut [f32]) {
+    let (rows, cols) = (b.rows, b.cols);
+    assert_eq!(out.len(), rows * cols);
+    if rows == 0 || cols == 0 {
+        return;
+    }
+    if b.cs == 1 {
+        // Rows already contiguous (packing a row-major B into panels): row by row.
+        for (i, out_row) in out.chunks_exact_mut(cols).enumerate() {
+            out_row.copy_from_slice(&b.data[i * b.rs..][..cols]);
+        }
+        return;
+    }
     if b.rs != 1 {
         for (i, out_row) in out.chunks_exact_mut(cols).enumerate() {
             for (j, o) in out_row.iter_mut().enumerate() {
@@ -262,11 +301,11 @@ unsafe fn transpose_column_blocks(b: MatRef<'_>, out: &mut [f32]) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     /// `C = beta C + A B` by the definition, in f64.
-    fn naive(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &[f32]) -> Vec<f64> {
+    pub(super) fn naive(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &[f32]) -> Vec<f64> {
         let (m, k, n) = (a.rows, a.cols, b.cols);
         let mut out = vec![0.0; m * n];
         for i in 0..m {
@@ -282,14 +321,26 @@ mod tests {
         out
     }
 
-    fn values(len: usize, k: f32) -> Vec<f32> {
+    /// Test values: `sin(i k + 0.3)`.
+    pub(super) fn values(len: usize, k: f32) -> Vec<f32> {
         (0..len).map(|i| ((i as f32) * k + 0.3).sin()).collect()
+    }
+
+    /// `data` as a `rows x cols` view: row-major, or the transpose of a row-major
+    /// `cols x rows` matrix (the backward products' operands).
+    pub(super) fn view(data: &[f32], rows: usize, cols: usize, transposed: bool) -> MatRef<'_> {
+        if transposed {
+            MatRef::row_major(data, cols, rows).t()
+        } else {
+            MatRef::row_major(data, rows, cols)
+        }
     }
 
     #[test]
     fn matches_the_definition_for_every_panel_and_transpose() {
         let mut scratch = Vec::new();
-        // shapes that hit full blocks, leftover rows, 32/16/8/1-wide column panels, and sgemm
+        // shapes that hit full blocks, leftover rows, 32/16/8/1-wide column panels, a large
+        // B with few rows (read in place), packed panels, and sgemm
         for (m, k, n) in [
             (1, 1, 1),
             (5, 3, 1),
@@ -297,19 +348,12 @@ mod tests {
             (7, 5, 45),
             (33, 17, 73),
             (9, 300, 120),
+            (20, 200, 200),
+            (18, 520, 520),
         ] {
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
                 let (ad, bd) = (values(m * k, 0.37), values(k * n, 0.91));
-                let a = if ta {
-                    MatRef::row_major(&ad, k, m).t()
-                } else {
-                    MatRef::row_major(&ad, m, k)
-                };
-                let b = if tb {
-                    MatRef::row_major(&bd, n, k).t()
-                } else {
-                    MatRef::row_major(&bd, k, n)
-                };
+                let (a, b) = (view(&ad, m, k, ta), view(&bd, k, n, tb));
                 for beta in [0.0, 1.0] {
                     let mut c = values(m * n, 0.13);
                     let expected = naive(a, b, beta, &c);
@@ -394,13 +438,30 @@ mod tests {
                 assert_eq!(out[i * 5 + j].to_bits(), data[i * 12 + j * 2].to_bits());
             }
         }
+        // Contiguous rows with a row stride longer than the row (a block of columns, as the
+        // packed panels copy): row by row.
+        let rows = MatRef {
+            data: &data[3..],
+            rows: 4,
+            cols: 7,
+            rs: 12,
+            cs: 1,
+        };
+        copy_row_major(rows, &mut out);
+        assert_eq!(out.len(), 28);
+        for i in 0..4 {
+            for j in 0..7 {
+                assert_eq!(out[i * 7 + j].to_bits(), data[3 + i * 12 + j].to_bits());
+            }
+        }
     }
 
     #[test]
     fn large_products_cut_for_the_pool_match_the_definition() {
-        // above PAR_MIN_MACS: row blocks on the pool for the kernel, pieces for sgemm
-        for (m, k, n) in [(200, 150, 150), (130, 200, 200)] {
-            assert!(m * k * n >= PAR_MIN_MACS && m > PAR_ROWS);
+        // above PAR_MIN_MACS: row blocks on the pool for the kernel (B read in place), packed
+        // panels (B of 2^15 to 2^18 elements), pieces for sgemm (a larger B)
+        for (m, k, n) in [(200, 150, 150), (130, 200, 200), (20, 520, 520)] {
+            assert!(m * k * n >= PAR_MIN_MACS && m > SMALL_GEMM_FEW_ROWS);
             let (ad, bd) = (values(m * k, 0.37), values(k * n, 0.91));
             let (a, b) = (MatRef::row_major(&ad, m, k), MatRef::row_major(&bd, k, n));
             let mut c = vec![0.0; m * n];
@@ -409,6 +470,17 @@ mod tests {
             for (got, want) in c.iter().zip(&expected) {
                 assert!(
                     (f64::from(*got) - want).abs() < 1e-5 * k as f64,
+                    "{m}x{k}x{n}"
+                );
+            }
+            if k * n <= PACKED_MAX_B {
+                // the kernel's bits, whether B was packed or not
+                let mut unpacked = vec![0.0; m * n];
+                small_gemm(a, &bd, n, n, n, false, &mut unpacked);
+                assert!(
+                    c.iter()
+                        .zip(&unpacked)
+                        .all(|(x, y)| x.to_bits() == y.to_bits()),
                     "{m}x{k}x{n}"
                 );
             }
