@@ -70,8 +70,9 @@ pub struct Tape {
     pub(crate) pool: BufferPool,
     /// Scratch for chunked reductions.
     pub(crate) partials: Vec<f64>,
-    /// Scratch for a row-major copy of a transposed matmul operand (see `crate::gemm`).
-    pub(crate) gemm_scratch: Vec<f32>,
+    /// Scratch for a row-major copy of a matmul operand (see `crate::gemm`): one for each
+    /// of two backward products that run side by side (the forward uses the first).
+    pub(crate) gemm_scratch: [Vec<f32>; 2],
     backward_done: bool,
 }
 
@@ -123,7 +124,7 @@ impl Tape {
             arena: Vec::new(),
             pool: BufferPool::default(),
             partials: Vec::new(),
-            gemm_scratch: Vec::new(),
+            gemm_scratch: [Vec::new(), Vec::new()],
             backward_done: false,
         }
     }
@@ -445,8 +446,12 @@ pub(crate) struct GradSink<'t> {
     nodes: &'t [Node],
     grads: &'t mut Vec<Option<Tensor>>,
     pool: &'t mut BufferPool,
-    scratch: &'t mut Vec<f32>,
+    scratch: &'t mut [Vec<f32>; 2],
 }
+
+/// Where a matmul backward product goes: the gradient buffer, how to write it (see
+/// [`GradSink::write`]), and a scratch buffer for the product (see `crate::gemm`).
+pub(crate) type ProductTarget<'a> = (&'a mut [f32], Write, &'a mut Vec<f32>);
 
 impl GradSink<'_> {
     /// Whether node `i` takes a gradient (otherwise rules skip computing it).
@@ -487,31 +492,30 @@ impl GradSink<'_> {
         self.pool.give(buf);
     }
 
-    /// [`write`](GradSink::write) for two different nodes at once (for two backward
-    /// products run side by side), plus the tape's matmul scratch buffer.
-    #[allow(clippy::type_complexity)] // two (buffer, mode) pairs and the scratch, named above
+    /// [`write_with_scratch`](GradSink::write_with_scratch) for two different nodes at
+    /// once, each with its own scratch buffer (for two backward products run side by side).
     pub(crate) fn write_two(
         &mut self,
         i: usize,
         j: usize,
-    ) -> ((&mut [f32], Write), (&mut [f32], Write), &mut Vec<f32>) {
+    ) -> (ProductTarget<'_>, ProductTarget<'_>) {
         assert_ne!(i, j, "GradSink::write_two: one node twice");
         let (lo, hi) = (i.min(j), i.max(j));
         let (left, right) = self.grads.split_at_mut(hi);
-        let first = write_slot(&mut left[lo], &self.nodes[lo], self.pool);
-        let second = write_slot(&mut right[0], &self.nodes[hi], self.pool);
-        let (wi, wj) = if i < j {
-            (first, second)
+        let (g_lo, mode_lo) = write_slot(&mut left[lo], &self.nodes[lo], self.pool);
+        let (g_hi, mode_hi) = write_slot(&mut right[0], &self.nodes[hi], self.pool);
+        let [s_i, s_j] = &mut *self.scratch;
+        if i < j {
+            ((g_lo, mode_lo, s_i), (g_hi, mode_hi, s_j))
         } else {
-            (second, first)
-        };
-        (wi, wj, &mut *self.scratch)
+            ((g_hi, mode_hi, s_i), (g_lo, mode_lo, s_j))
+        }
     }
 
     /// [`write`](GradSink::write), plus the tape's matmul scratch buffer (see `crate::gemm`).
-    pub(crate) fn write_with_scratch(&mut self, i: usize) -> (&mut [f32], Write, &mut Vec<f32>) {
+    pub(crate) fn write_with_scratch(&mut self, i: usize) -> ProductTarget<'_> {
         let (grad, mode) = write_slot(&mut self.grads[i], &self.nodes[i], self.pool);
-        (grad, mode, &mut *self.scratch)
+        (grad, mode, &mut self.scratch[0])
     }
 }
 

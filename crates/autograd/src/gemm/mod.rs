@@ -173,13 +173,13 @@ pub(crate) fn gemm(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32], scrat
         // step of every chain. A's transpose, copied once, is read with contiguous loads by
         // four chains at a time (see `Job::single_column`). B, a single column, needs no
         // copy, so the scratch is free for A.
-        copy_row_major(a.t(), scratch);
-        (MatRef::row_major(scratch, k, m).t(), b)
+        let at = copy_row_major(a.t(), scratch);
+        (MatRef::row_major(at, k, m).t(), b)
     } else if use_sgemm || b.rows_contiguous() {
         (a, b)
     } else {
-        copy_row_major(b, scratch);
-        (a, MatRef::row_major(scratch, k, n))
+        let b = copy_row_major(b, scratch);
+        (a, MatRef::row_major(b, k, n))
     };
     if use_sgemm {
         // One call per thread (see `large.rs`), each of at least PAR_MIN_MACS
@@ -207,18 +207,23 @@ pub(crate) fn gemm(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32], scrat
         });
 }
 
-/// Writes the `rows x cols` view `b` into `out` in row-major order. The view comes from
-/// `matmul`'s backward as the transpose of a row-major matrix (its columns are the
-/// contiguous rows of that matrix), so the copy is a transpose: 8 x 8 blocks in registers
-/// where the CPU has AVX, the leftover rows and columns one element at a time.
-fn copy_row_major(b: MatRef<'_>, out: &mut Vec<f32>) {
+/// Writes the `rows x cols` view `b` in row-major order into the first `rows * cols`
+/// floats of `out`, and returns them. The view comes from `matmul`'s backward as the
+/// transpose of a row-major matrix (its columns are the contiguous rows of that matrix),
+/// so the copy is a transpose: 8 x 8 blocks in registers where the CPU has AVX, the
+/// leftover rows and columns one element at a time.
+///
+/// `out` (the tape's scratch, shared by every product of a step) grows when too short and
+/// is never shrunk: every element used is overwritten, so a long enough buffer needs no
+/// zero fill, and shrinking it made the next larger product zero-fill the difference again
+/// (a megabyte per step for the packed panels of a [1024, 256, 64, 16] MLP).
+fn copy_row_major<'s>(b: MatRef<'_>, out: &'s mut Vec<f32>) -> &'s [f32] {
     let len = b.rows * b.cols;
-    // Every element is overwritten below: a buffer that is long enough is not zero-filled.
     if out.len() < len {
         out.resize(len, 0.0);
     }
-    out.truncate(len);
-    write_row_major(b, out);
+    write_row_major(b, &mut out[..len]);
+    &out[..len]
 }
 
 /// [`copy_row_major`] into `out`, which holds exactly `b.rows * b.cols` floats.
@@ -410,8 +415,8 @@ pub(super) mod tests {
                 rs: 1,
                 cs,
             };
-            let mut out = vec![f32::NAN; rows * cols + 40];
-            copy_row_major(b, &mut out);
+            let mut scratch = vec![f32::NAN; rows * cols + 40];
+            let out = copy_row_major(b, &mut scratch);
             assert_eq!(out.len(), rows * cols);
             for i in 0..rows {
                 for j in 0..cols {
@@ -431,15 +436,17 @@ pub(super) mod tests {
             rs: 12,
             cs: 2,
         };
-        let mut out = Vec::new();
-        copy_row_major(strided, &mut out);
+        let mut scratch = Vec::new();
+        let out = copy_row_major(strided, &mut scratch);
+        assert_eq!(out.len(), 20);
         for i in 0..4 {
             for j in 0..5 {
                 assert_eq!(out[i * 5 + j].to_bits(), data[i * 12 + j * 2].to_bits());
             }
         }
         // Contiguous rows with a row stride longer than the row (a block of columns, as the
-        // packed panels copy): row by row.
+        // packed panels copy): row by row. Then a shorter copy into the same scratch, which
+        // keeps its length (no zero fill when a larger product comes next).
         let rows = MatRef {
             data: &data[3..],
             rows: 4,
@@ -447,13 +454,16 @@ pub(super) mod tests {
             rs: 12,
             cs: 1,
         };
-        copy_row_major(rows, &mut out);
+        let out = copy_row_major(rows, &mut scratch);
         assert_eq!(out.len(), 28);
         for i in 0..4 {
             for j in 0..7 {
                 assert_eq!(out[i * 7 + j].to_bits(), data[3 + i * 12 + j].to_bits());
             }
         }
+        let out = copy_row_major(MatRef::row_major(&data, 2, 3), &mut scratch);
+        assert_eq!(out, &data[..6]);
+        assert_eq!(scratch.len(), 28);
     }
 
     #[test]

@@ -66,12 +66,11 @@ pub(crate) fn backward(a: usize, b: usize, g: &[f32], nodes: &[Node], sink: &mut
     let (want_a, want_b) = (sink.wants(a), sink.wants(b));
     if want_a && want_b && a != b && m * k * n >= JOIN_MIN_MACS && rayon::current_num_threads() > 1
     {
-        // The two products are independent: one beside the other (see JOIN_MIN_MACS). dB's
-        // B is dC, whose rows are contiguous, so it never needs the transpose scratch.
-        let ((da, mode_a), (db, mode_b), scratch) = sink.write_two(a, b);
+        // The two products are independent: one beside the other (see JOIN_MIN_MACS).
+        let ((da, mode_a, scratch_a), (db, mode_b, scratch_b)) = sink.write_two(a, b);
         rayon::join(
-            || gemm(dc(), wt(), beta(mode_a), da, scratch),
-            || gemm(xt(), dc(), beta(mode_b), db, &mut Vec::new()),
+            || gemm(dc(), wt(), beta(mode_a), da, scratch_a),
+            || gemm(xt(), dc(), beta(mode_b), db, scratch_b),
         );
         return;
     }
@@ -194,8 +193,63 @@ impl Tape {
             MatRef::row_major(w.data(), k, n),
             0.0,
             &mut c,
-            &mut self.gemm_scratch,
+            &mut self.gemm_scratch[0],
         );
         c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bits of `dx` and `dw` for `sum(tanh(x w))`, `x` [64, 24] and `w` [24, 1024], on a
+    /// pool of `threads`, and the tape's two scratch lengths afterwards.
+    fn grads_and_scratch(threads: usize, w_first: bool) -> (Vec<u32>, Vec<u32>, [usize; 2]) {
+        let (m, k, n) = (64, 24, 1024);
+        assert!(m * k * n >= JOIN_MIN_MACS);
+        let xv: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
+        let wv: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.91).cos()).collect();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let mut tape = Tape::new();
+            let (x, w) = if w_first {
+                let w = tape.param(&wv, &[k, n], 1);
+                (tape.param(&xv, &[m, k], 0), w)
+            } else {
+                let x = tape.param(&xv, &[m, k], 0);
+                (x, tape.param(&wv, &[k, n], 1))
+            };
+            let y = tape.matmul(x, w);
+            let y = tape.tanh(y);
+            let loss = tape.sum(y);
+            tape.backward(loss);
+            let bits = |v: Var| {
+                tape.grad(v)
+                    .unwrap()
+                    .data()
+                    .iter()
+                    .map(|g| g.to_bits())
+                    .collect()
+            };
+            let (dx, dw) = (bits(x), bits(w));
+            (dx, dw, tape.gemm_scratch.each_ref().map(Vec::len))
+        })
+    }
+
+    #[test]
+    fn side_by_side_products_give_the_sequential_bits_and_keep_their_scratch() {
+        // On one thread the two products run one after the other; on two, side by side,
+        // with the operands pushed in either order. dw = x^T dy has a B of 64 x 1024, which
+        // goes through packed panels: into the second scratch buffer, kept by the tape.
+        let (dx1, dw1, _) = grads_and_scratch(1, false);
+        for w_first in [false, true] {
+            let (dx2, dw2, scratch) = grads_and_scratch(2, w_first);
+            assert!(dx1 == dx2 && dw1 == dw2, "w_first {w_first}");
+            assert_eq!(scratch[1], 64 * 1024, "w_first {w_first}");
+        }
     }
 }
