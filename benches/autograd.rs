@@ -1,6 +1,9 @@
 //! Benchmarks of the autograd engine.
 //!
-//! - `matmul/MxKxN`: one forward matmul on the tape (sgemm plus node bookkeeping).
+//! - `matmul/MxKxN`: one forward matmul on the tape plus node bookkeeping: the small-matrix
+//!   kernel reading B in place (32x8x64, 128x64x64) and on B packed into panels
+//!   (128x1024x256 and 512x512x512, each a B of 2^18 elements; larger ones go to
+//!   matrixmultiply's `sgemm`).
 //!   Throughput is reported as "elements" = 2*M*K*N, i.e. floating-point operations, so
 //!   criterion's "Gelem/s" reads as GFLOP/s.
 //! - `mlp_fwd_bwd/batch`: forward and backward of an 8-64-64-1 ReLU MLP with MSE loss, built

@@ -8,7 +8,8 @@
 //! for its micro-kernel. For a large product the copy is cheap next to the `m k n`
 //! multiply-adds; for the layers of a small MLP (say `[32, 64] x [64, 64]`) packing and the
 //! allocation are a large part of the call. The kernel below reads the operands where they
-//! are, so it needs no packing and allocates nothing.
+//! are, so it needs no packing and allocates nothing. (For mid-sized products it reads B
+//! from panels copied into a scratch buffer that is kept from call to call: `panel.rs`.)
 //!
 //! Files: this one dispatches (our kernel, packed panels or `sgemm`, one thread or row
 //! blocks on rayon); `kernel.rs` is the register-blocked kernel; `panel.rs` packs B for it;
@@ -49,11 +50,11 @@
 //! `C += acc`. So the result does not depend on the block sizes, on which SIMD width ran,
 //! nor on the number of threads (the row blocks are the same whatever the pool size, and
 //! each element is computed inside one of them), nor on whether B was packed first (the
-//! panels hold the same numbers; `panel.rs` tests the bits). `sgemm` has its own arithmetic (fused
-//! chains over runs of 256 `k`, added to C run by run), also the same for every element
-//! whatever part of C a call covers; `large.rs` tests that its pieces give the bits of one
-//! call. On x86-64 the kernel is compiled for AVX-512 and for
-//! AVX2+FMA and picked at run time; a CPU with neither runs the portable version, which
+//! panels hold the same numbers; `panel.rs` tests the bits). `sgemm` has its own
+//! arithmetic (fused chains over runs of 256 `k`, added to C run by run), also the same for
+//! every element whatever part of C a call covers; `large.rs` tests that its pieces give
+//! the bits of one call. On x86-64 the kernel is compiled for AVX-512 and for AVX2+FMA and
+//! picked at run time; a CPU with neither runs the portable version, which
 //! rounds after the multiply and after the add (no fused multiply-add), so its last bits can
 //! differ from an FMA machine's (as `sgemm`'s do across its kernels).
 
@@ -162,11 +163,12 @@ pub(crate) fn gemm(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32], scrat
         }
         return;
     }
-    let use_sgemm = k * n > SMALL_GEMM_MAX_B && m > SMALL_GEMM_FEW_ROWS;
-    if use_sgemm && k * n <= PACKED_MAX_B {
+    let in_place = k * n <= SMALL_GEMM_MAX_B || m <= SMALL_GEMM_FEW_ROWS;
+    if !in_place && k * n <= PACKED_MAX_B {
         panel::packed_gemm(a, b, beta, c, scratch);
         return;
     }
+    let use_sgemm = !in_place;
     let (a, b) = if n == 1 && a.cs == 1 && a.rs != 1 && m >= TRANSPOSE_A_MIN_ROWS && !use_sgemm {
         // One column and a row-major A (the output layer's forward): the kernel reads A
         // down its columns, which for a row-major A gathers scattered elements at every
