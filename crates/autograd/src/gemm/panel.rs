@@ -1,8 +1,10 @@
 //! Mid-sized products through the small kernel on B packed into column panels.
 //!
-//! Once B outgrows the L2 cache's comfortable share ([`super::SMALL_GEMM_MAX_B`]), reading
-//! it in place costs: a row of a 32-column block of a 1024 x 256 B is 128 bytes every
-//! kilobyte, and such rows fall on a few cache sets, so they evict one another from L1.
+//! Once B has more than [`super::SMALL_GEMM_MAX_B`] elements, reading it in place costs:
+//! each block of rows of C streams all of B, and a row of a 32-column block of a 1024 x 256
+//! B is 128 bytes every kilobyte; such rows fall on a few cache sets, so they evict one
+//! another from L1 and every block reads B from L2 with the stride the prefetchers like
+//! least.
 //! Here each block of [`PANEL`] columns of B is first copied into its own contiguous
 //! `k x PANEL` panel (one panel per task), then the rows of C are computed in blocks of
 //! [`TASK_ROWS`], each reading the panels in order; both steps on the rayon pool from

@@ -89,9 +89,11 @@ pub(crate) fn backward(a: usize, b: usize, g: &[f32], nodes: &[Node], sink: &mut
 /// and the pool has more than one thread. Below it, the products are on one thread anyway
 /// (under `gemm`'s own parallel threshold) and the idle worker would have to be woken for
 /// each: at 2^18 a batch-128 8-64-64-1 step (two 2^19 products per hidden layer) got about
-/// 30% slower on two threads; at 2^20 the [1024, 256, 64, 16] MLP gained about 5% (ten
-/// paired runs), from its 256-to-64 layer's two 2^21 products, and from the big layer's,
-/// each of which then packs its operands once instead of once per piece.
+/// 30% slower on two threads (0.78x even with the other thread kept polling for work: the
+/// operands and results move between the cores' caches). At 2^20 the [1024, 256, 64, 16]
+/// MLP gained about 5% (ten paired runs, measured while its big layer's products still went
+/// to `sgemm`), from its 256-to-64 layer's two 2^21 products, which otherwise run one after
+/// the other on one thread, and from the big layer's.
 pub(crate) const JOIN_MIN_MACS: usize = 1 << 20;
 
 impl Tape {
