@@ -163,13 +163,20 @@ pub(crate) fn gemm(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32], scrat
         }
         return;
     }
-    let in_place = k * n <= SMALL_GEMM_MAX_B || m <= SMALL_GEMM_FEW_ROWS;
-    if !in_place && k * n <= PACKED_MAX_B {
-        panel::packed_gemm(a, b, beta, c, scratch);
+    if k * n > SMALL_GEMM_MAX_B && m > SMALL_GEMM_FEW_ROWS {
+        // Too large a B to read in place: packed panels, or beyond them `sgemm` (one call
+        // per thread, see `large.rs`, each of at least PAR_MIN_MACS multiply-adds), which
+        // reads strided views itself.
+        if k * n <= PACKED_MAX_B {
+            panel::packed_gemm(a, b, beta, c, scratch);
+        } else {
+            let parts = (m * k * n / PAR_MIN_MACS).clamp(1, rayon::current_num_threads());
+            large::sgemm_in_parts(a, b, beta, c, parts);
+        }
         return;
     }
-    let use_sgemm = !in_place;
-    let (a, b) = if n == 1 && a.cs == 1 && a.rs != 1 && m >= TRANSPOSE_A_MIN_ROWS && !use_sgemm {
+    // The kernel, reading B in place: its rows must be contiguous.
+    let (a, b) = if n == 1 && a.cs == 1 && a.rs != 1 && m >= TRANSPOSE_A_MIN_ROWS {
         // One column and a row-major A (the output layer's forward): the kernel reads A
         // down its columns, which for a row-major A gathers scattered elements at every
         // step of every chain. A's transpose, copied once, is read with contiguous loads by
@@ -177,19 +184,12 @@ pub(crate) fn gemm(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32], scrat
         // copy, so the scratch is free for A.
         let at = copy_row_major(a.t(), scratch);
         (MatRef::row_major(at, k, m).t(), b)
-    } else if use_sgemm || b.rows_contiguous() {
+    } else if b.rows_contiguous() {
         (a, b)
     } else {
         let b = copy_row_major(b, scratch);
         (a, MatRef::row_major(b, k, n))
     };
-    if use_sgemm {
-        // One call per thread (see `large.rs`), each of at least PAR_MIN_MACS
-        // multiply-adds; a single call on one thread.
-        let parts = (m * k * n / PAR_MIN_MACS).clamp(1, rayon::current_num_threads());
-        large::sgemm_in_parts(a, b, beta, c, parts);
-        return;
-    }
     if m * k * n < PAR_MIN_MACS || m <= PAR_ROWS || n == 0 {
         small_gemm(a, b.data, b.rs, n, n, beta == 1.0, c);
         return;
