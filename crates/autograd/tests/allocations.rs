@@ -2,8 +2,8 @@
 //!
 //! A counting global allocator counts the allocations made by this thread while a step
 //! runs. The matrix products of a small MLP go through the crate's own kernel, which needs
-//! no packing buffer, and mid-sized ones pack B into the tape's reused scratch buffer
-//! (only products with a B of more than 2^18 elements go to matrixmultiply's sgemm, which
+//! no packing buffer, and mid-sized ones pack B (or compute the product transposed) in the
+//! tape's reused scratch buffer (only products with a B of more than 2^18 elements go to matrixmultiply's sgemm, which
 //! allocates a packing buffer per call), so a warm MLP step, like a step without matmul,
 //! must not allocate at all.
 
@@ -131,7 +131,8 @@ fn dense_step(tape: &mut Tape, b: &Batch, sink: &mut f32) {
 }
 
 /// A step whose second layer has a 256 x 256 weight: a B too large to read in place, so
-/// its forward product and the backward one with its transpose go through packed panels.
+/// its forward product goes through packed panels, and the backward one with its transpose
+/// (a small left operand, 32 x 256) is computed transposed; both in the tape's scratch.
 fn packed_step(tape: &mut Tape, b: &Batch, w: &[f32], sink: &mut f32) {
     let x = tape.input_from(&b.x, &[N, D]);
     let wide = tape.param(&w[..D * 256], &[D, 256], 0);

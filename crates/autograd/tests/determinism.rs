@@ -17,9 +17,12 @@ fn run() -> Vec<Vec<u32>> {
     let w = Tensor::normal(&[d, h], 0.0, 0.05, &mut rng);
     let target = Tensor::normal(&[n, d], 0.0, 1.0, &mut rng);
     // B of 300 x 300: packed into panels; a tall product and a wide one, with their
-    // backward products.
+    // backward products (added to gradients the concatenation below wrote first); a third
+    // whose input gradient is its first, with a left operand small enough (100 x 300) to
+    // be computed transposed.
     let tall = Tensor::normal(&[400, 300], 0.0, 1.0, &mut rng);
     let wide = Tensor::normal(&[100, 300], 0.0, 1.0, &mut rng);
+    let alone = Tensor::normal(&[100, 300], 0.0, 1.0, &mut rng);
     let w2 = Tensor::normal(&[300, 300], 0.0, 0.05, &mut rng);
     // B of 600 x 600, above the packed panels' limit: `sgemm` cut into column pieces.
     let long = Tensor::normal(&[40, 600], 0.0, 1.0, &mut rng);
@@ -38,6 +41,7 @@ fn run() -> Vec<Vec<u32>> {
     let bias = tape.param(bias.data(), bias.shape(), 6);
     let long = tape.param(long.data(), long.shape(), 7);
     let w3 = tape.param(w3.data(), w3.shape(), 8);
+    let alone = tape.param(alone.data(), alone.shape(), 9);
 
     let a = tape.mul(x, s); // same-shape binary
     let b = tape.add(a, x);
@@ -70,11 +74,15 @@ fn run() -> Vec<Vec<u32>> {
     let t_long = tape.tanh(m_long);
     let l_long = tape.sum(t_long);
     let l = tape.add(l, l_long);
+    let m_alone = tape.matmul(alone, w2);
+    let t_alone = tape.tanh(m_alone);
+    let l_alone = tape.sum(t_alone);
+    let l = tape.add(l, l_alone);
     tape.backward(l);
 
     let mut bits = vec![];
     for v in [
-        a, b, c, e, r, l_mse, l_mean, l_huber, m, l_sum, m_tall, m_wide, dense, m_long, l,
+        a, b, c, e, r, l_mse, l_mean, l_huber, m, l_sum, m_tall, m_wide, dense, m_long, m_alone, l,
     ] {
         bits.push(tape.value(v).data().iter().map(|f| f.to_bits()).collect());
     }

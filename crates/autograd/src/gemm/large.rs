@@ -1,11 +1,11 @@
 //! Large products through matrixmultiply's `sgemm`, cut into one piece per thread.
 //!
 //! `sgemm` packs (copies) the whole of B for each call and the rows of A it is given. Cutting
-//! C into fixed 64-row blocks, as the small kernel's products are, made every block pack all
-//! of B again: for `[128, 1024] x [1024, 256]` a quarter of the time went to packing. So a
-//! large product makes one call per thread, and cuts along the longer side of C: rows when
-//! C is tall (each thread packs all of B and its share of A), columns when C is wide (each
-//! thread packs its share of B and all of A), whichever copies less.
+//! C into fixed row blocks (of 64 rows then), as the small kernel's products are, made every
+//! block pack all of B again: for `[128, 1024] x [1024, 256]` a quarter of the time went to
+//! packing. So a large product makes one call per thread, and cuts along the longer side of
+//! C: rows when C is tall (each thread packs all of B and its share of A), columns when C is
+//! wide (each thread packs its share of B and all of A), whichever copies less.
 //!
 //! The pieces may depend on the pool size without changing a bit: `sgemm` computes every
 //! element of C as `alpha * ab + beta * c`, with `ab` the same chain of fused multiply-adds

@@ -1,6 +1,7 @@
 //! Matrix products `C = beta C + A B` for the tape's `matmul`: a register-blocked kernel for
 //! the small shapes of MLP training, the same kernel on B packed into column panels for
-//! mid-sized ones (a B of up to 2^18 elements, 1 MB), and matrixmultiply's `sgemm` beyond.
+//! mid-sized ones (a B of up to 2^18 elements, 1 MB) or, when that B is a transposed view
+//! and A is small, on `C^T = B^T A^T`, and matrixmultiply's `sgemm` beyond.
 //!
 //! ## Why a kernel of our own
 //!
@@ -11,10 +12,12 @@
 //! are, so it needs no packing and allocates nothing. (For mid-sized products it reads B
 //! from panels copied into a scratch buffer that is kept from call to call: `panel.rs`.)
 //!
-//! Files: this one dispatches (our kernel, packed panels or `sgemm`, one thread or row
-//! blocks on rayon); `kernel.rs` is the register-blocked kernel; `panel.rs` packs B for it;
-//! `simd.rs` the few AVX-512 and AVX2 operations it uses; `large.rs` runs `sgemm` in one
-//! piece per thread.
+//! Files: this one dispatches (our kernel, packed panels, the swapped product or `sgemm`,
+//! one thread or row blocks on rayon); `kernel.rs` is the register-blocked kernel;
+//! `panel.rs` packs B for it; `swapped.rs` computes `C^T = B^T A^T` for a transposed B (the
+//! input gradient of a wide layer) instead of transposing all of B into panels; `simd.rs`
+//! the few AVX-512 and AVX2 operations it uses; `large.rs` runs `sgemm` in one piece per
+//! thread.
 //!
 //! ## The blocking
 //!
@@ -39,7 +42,9 @@
 //!
 //! A large product (see [`PAR_MIN_MACS`]) for the kernel is cut into fixed blocks of rows of
 //! C, each computed by one thread with the code above; a packed one packs its panels of B in
-//! parallel, then computes blocks of 12 rows of C on the pool; one for `sgemm` is cut into
+//! parallel, then computes blocks of 12 rows of C on the pool; a swapped one computes
+//! `C^T` in the kernel's row blocks and transposes it into C in blocks of 8 rows, both on
+//! the pool; one for `sgemm` is cut into
 //! one piece per thread (`large.rs`: each `sgemm` call packs its operands, so fewer, larger
 //! calls copy less). Small ones run on the calling thread.
 //!
@@ -50,7 +55,10 @@
 //! `C += acc`. So the result does not depend on the block sizes, on which SIMD width ran,
 //! nor on the number of threads (the row blocks are the same whatever the pool size, and
 //! each element is computed inside one of them), nor on whether B was packed first (the
-//! panels hold the same numbers; `panel.rs` tests the bits). `sgemm` has its own
+//! panels hold the same numbers; `panel.rs` tests the bits), nor on whether it was computed
+//! as element `(j, i)` of `C^T = B^T A^T` (the chain multiplies the same two numbers in the
+//! other order, which a fused multiply-add, rounding once, does not see; `swapped.rs` tests
+//! the bits). `sgemm` has its own
 //! arithmetic (fused chains over runs of 256 `k`, added to C run by run), also the same for
 //! every element whatever part of C a call covers; `large.rs` tests that its pieces give
 //! the bits of one call. On x86-64 the kernel is compiled for AVX-512 and for AVX2+FMA and
@@ -67,6 +75,7 @@ mod large;
 mod panel;
 #[cfg(target_arch = "x86_64")]
 mod simd;
+mod swapped;
 
 /// A matrix view: `rows x cols`, element `(i, j)` at `data[i * rs + j * cs]`.
 #[derive(Clone, Copy)]
@@ -136,8 +145,14 @@ pub(crate) const PACKED_MAX_B: usize = 1 << 18;
 /// many each.
 pub(crate) const PAR_MIN_MACS: usize = 1 << 22;
 
-/// Rows of C per parallel block (see [`PAR_MIN_MACS`]).
-pub(crate) const PAR_ROWS: usize = 64;
+/// Rows of C per parallel block (see [`PAR_MIN_MACS`]): four of the AVX-512 kernel's
+/// 12-row blocks (twelve of AVX2's 4-row ones). With 64, every block ended in a 4-row block
+/// (64 = 5 x 12 + 4), which has too few accumulators to keep both FMA units busy; the
+/// [1024, 256, 64, 16] step's two 1024-row products (the big layer's weight gradient and,
+/// swapped, its input gradient) made 48 about 1.5% faster a step on two threads and on one
+/// (median step time, the two settings alternating step by step in one run, four runs).
+/// 96 had measured no different from 64.
+pub(crate) const PAR_ROWS: usize = 48;
 
 /// See [`SMALL_GEMM_MAX_B`].
 pub(crate) const SMALL_GEMM_FEW_ROWS: usize = 16;
@@ -168,7 +183,11 @@ pub(crate) fn gemm(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32], scrat
         // per thread, see `large.rs`, each of at least PAR_MIN_MACS multiply-adds), which
         // reads strided views itself.
         if k * n <= PACKED_MAX_B {
-            panel::packed_gemm(a, b, beta, c, scratch);
+            if swapped::takes(a, b, beta) {
+                swapped::swapped_gemm(a, b, c, scratch);
+            } else {
+                panel::packed_gemm(a, b, beta, c, scratch);
+            }
         } else {
             let parts = (m * k * n / PAR_MIN_MACS).clamp(1, rayon::current_num_threads());
             large::sgemm_in_parts(a, b, beta, c, parts);
@@ -190,6 +209,15 @@ pub(crate) fn gemm(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32], scrat
         let b = copy_row_major(b, scratch);
         (a, MatRef::row_major(b, k, n))
     };
+    kernel_product(a, b, beta, c);
+}
+
+/// `c (row-major m x n) = beta * c + a b` with the kernel reading both operands in place
+/// (`b`'s rows contiguous): on the calling thread, or in blocks of [`PAR_ROWS`] rows of C
+/// on the pool from [`PAR_MIN_MACS`] multiply-adds.
+fn kernel_product(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32]) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    debug_assert!(b.rows_contiguous() && c.len() == m * n);
     if m * k * n < PAR_MIN_MACS || m <= PAR_ROWS || n == 0 {
         small_gemm(a, b.data, b.rs, n, n, beta == 1.0, c);
         return;
@@ -326,6 +354,14 @@ pub(super) mod tests {
             }
         }
         out
+    }
+
+    /// A rayon pool of `threads` threads (the parallel paths' tests run on 1 to 3).
+    pub(super) fn pool(threads: usize) -> rayon::ThreadPool {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
     }
 
     /// Test values: `sin(i k + 0.3)`.

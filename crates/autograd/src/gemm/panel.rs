@@ -86,14 +86,7 @@ pub(super) fn packed_gemm(
 mod tests {
     use super::*;
     use crate::gemm::copy_row_major;
-    use crate::gemm::tests::{naive, values, view};
-
-    fn pool(threads: usize) -> rayon::ThreadPool {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-    }
+    use crate::gemm::tests::{naive, pool, values, view};
 
     #[test]
     fn packed_panels_give_the_unpacked_kernels_bits() {

@@ -1,6 +1,7 @@
 //! Matrix product `C = A B` of `[m, k]` by `[k, n]`, and the dense layer `x w + b` (the
 //! products themselves are in `crate::gemm`: a register-blocked kernel for small shapes,
-//! the same on packed panels for mid-sized ones, matrixmultiply's `sgemm` for large ones).
+//! the same on packed panels, or on the transposed product, for mid-sized ones,
+//! matrixmultiply's `sgemm` for large ones).
 //!
 //! Backward: `dA += dC B^T` and `dB += A^T dC`. The transposes are views: a matrix is read
 //! through a row stride and a column stride, so `B^T` is `B` with its strides swapped.
