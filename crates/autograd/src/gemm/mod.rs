@@ -42,11 +42,11 @@
 //!
 //! A large product (see [`PAR_MIN_MACS`]) for the kernel is cut into fixed blocks of rows of
 //! C, each computed by one thread with the code above; a packed one packs its panels of B in
-//! parallel, then computes blocks of 12 rows of C on the pool; a swapped one computes
-//! `C^T` in the kernel's row blocks and transposes it into C in blocks of 8 rows, both on
-//! the pool; one for `sgemm` is cut into
-//! one piece per thread (`large.rs`: each `sgemm` call packs its operands, so fewer, larger
-//! calls copy less). Small ones run on the calling thread.
+//! parallel, then computes blocks of 12 rows of C on the pool; a swapped one computes `C^T`
+//! in the kernel's row blocks and transposes it into C in blocks of 8 rows, both on the
+//! pool; one for `sgemm` is cut into one piece per thread (`large.rs`: each `sgemm` call
+//! packs its operands, so fewer, larger calls copy less). Small ones run on the calling
+//! thread.
 //!
 //! ## Determinism
 //!
@@ -58,13 +58,13 @@
 //! panels hold the same numbers; `panel.rs` tests the bits), nor on whether it was computed
 //! as element `(j, i)` of `C^T = B^T A^T` (the chain multiplies the same two numbers in the
 //! other order, which a fused multiply-add, rounding once, does not see; `swapped.rs` tests
-//! the bits). `sgemm` has its own
-//! arithmetic (fused chains over runs of 256 `k`, added to C run by run), also the same for
-//! every element whatever part of C a call covers; `large.rs` tests that its pieces give
-//! the bits of one call. On x86-64 the kernel is compiled for AVX-512 and for AVX2+FMA and
-//! picked at run time; a CPU with neither runs the portable version, which
-//! rounds after the multiply and after the add (no fused multiply-add), so its last bits can
-//! differ from an FMA machine's (as `sgemm`'s do across its kernels).
+//! the bits). `sgemm` has its own arithmetic (fused chains over runs of 256 `k`, added to C
+//! run by run), also the same for every element whatever part of C a call covers;
+//! `large.rs` tests that its pieces give the bits of one call. On x86-64 the kernel is
+//! compiled for AVX-512 and for AVX2+FMA and picked at run time; a CPU with neither runs the
+//! portable version, which rounds after the multiply and after the add (no fused
+//! multiply-add), so its last bits can differ from an FMA machine's (as `sgemm`'s do across
+//! its kernels).
 
 use rayon::prelude::*;
 
