@@ -53,13 +53,13 @@
 //!   backward of a non-scalar, a [`Var`] from another tape (or from before `clear`).
 //! - **Allocation.** Node values and gradients come from a buffer pool that `clear` refills,
 //!   and the node list keeps its capacity, so a warm step of the same shapes makes no
-//!   allocation. The matrix products of small models (a right operand of up to 2^15 elements) run
-//!   on the crate's own register-blocked kernel, which needs no packing buffer; mid-sized ones
-//!   (up to 2^18) on the same kernel with the right operand packed into the tape's reused
-//!   scratch buffer (or, for a transposed right operand and a small left one, computed
-//!   transposed there); larger ones go to matrixmultiply's `sgemm`, which allocates (and frees)
-//!   a packing buffer per call. `tests/allocations.rs` checks that warm steps with small and
-//!   with mid-sized products allocate nothing.
+//!   allocation. The matrix products of small models (a right operand of up to 2^15
+//!   elements) run on the crate's own register-blocked kernel, which needs no packing
+//!   buffer; mid-sized ones (up to 2^18) on the same kernel with the right operand packed
+//!   into the tape's reused scratch buffer (or, for a transposed right operand and a small
+//!   left one, computed transposed there); larger ones go to matrixmultiply's `sgemm`, which
+//!   allocates (and frees) a packing buffer per call. `tests/allocations.rs` checks that warm
+//!   steps with small and with mid-sized products allocate nothing.
 //! - **SIMD.** The crate is compiled for the target's baseline, so one binary runs on any
 //!   x86-64 CPU; the elementwise loops (maps, bias and activation gradients) and the matmul
 //!   kernel are also compiled for AVX-512 and AVX2 and picked at run time ([`simd`],
@@ -74,16 +74,16 @@
 //!   order. So results are bit-identical for any rayon pool size. A large matrix product
 //!   for the small kernel is cut into fixed blocks of rows, the same for any pool size,
 //!   each computed on one thread; the kernel computes every element as one fused
-//!   multiply-add chain over the inner dimension, whatever its blocking, whether its
-//!   right operand was packed first, and whether it was computed transposed. The two backward products of a large `matmul` run side
-//!   by side on a pool of more than one thread, each computed as it would be alone. One for
-//!   matrixmultiply's `sgemm` is cut into one piece per thread, which does not change its
-//!   bits either: `sgemm` computes each element the same way whatever part of C a call
-//!   covers (tested on 1 to 4 pieces, and in `tests/determinism.rs` on 1, 2 and 3
-//!   threads). matrixmultiply is used without its `threading` feature (keep it that
-//!   way). (Bit-identity holds
-//!   across thread counts on one machine; a CPU without FMA, or with other SIMD features,
-//!   may round differently in matmul, and libm may differ across platforms.)
+//!   multiply-add chain over the inner dimension, whatever its blocking, whether its right
+//!   operand was packed first, and whether it was computed transposed. The two backward
+//!   products of a large `matmul` run side by side on a pool of more than one thread, each
+//!   computed as it would be alone. One for matrixmultiply's `sgemm` is cut into one piece
+//!   per thread, which does not change its bits either: `sgemm` computes each element the
+//!   same way whatever part of C a call covers (tested on 1 to 4 pieces, and in
+//!   `tests/determinism.rs` on 1, 2 and 3 threads). matrixmultiply is used without its
+//!   `threading` feature (keep it that way). (Bit-identity holds across thread counts on one
+//!   machine; a CPU without FMA, or with other SIMD features, may round differently in
+//!   matmul, and libm may differ across platforms.)
 
 mod erf;
 mod gemm;

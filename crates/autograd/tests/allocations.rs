@@ -3,9 +3,9 @@
 //! A counting global allocator counts the allocations made by this thread while a step
 //! runs. The matrix products of a small MLP go through the crate's own kernel, which needs
 //! no packing buffer, and mid-sized ones pack B (or compute the product transposed) in the
-//! tape's reused scratch buffer (only products with a B of more than 2^18 elements go to matrixmultiply's sgemm, which
-//! allocates a packing buffer per call), so a warm MLP step, like a step without matmul,
-//! must not allocate at all.
+//! tape's reused scratch buffer (only products with a B of more than 2^18 elements go to
+//! matrixmultiply's sgemm, which allocates a packing buffer per call), so a warm MLP step,
+//! like a step without matmul, must not allocate at all.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

@@ -237,6 +237,22 @@ fn kernel_product(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32]) {
         });
 }
 
+/// `f((index, block))` for each `len`-element block of `out` in order (the last may be
+/// shorter): on the rayon pool when `parallel`, else on the calling thread. The blocks are
+/// the same either way, so a result computed block by block does not depend on it.
+fn for_blocks(
+    out: &mut [f32],
+    len: usize,
+    parallel: bool,
+    f: impl Fn((usize, &mut [f32])) + Sync + Send,
+) {
+    if parallel {
+        out.par_chunks_mut(len).enumerate().for_each(f);
+    } else {
+        out.chunks_mut(len).enumerate().for_each(f);
+    }
+}
+
 /// Writes the `rows x cols` view `b` in row-major order into the first `rows * cols`
 /// floats of `out`, and returns them. The view comes from `matmul`'s backward as the
 /// transpose of a row-major matrix (its columns are the contiguous rows of that matrix),

@@ -12,10 +12,8 @@
 //! kernel's: one fused chain over all of `k` per element, so the result has the same bits
 //! as the unpacked kernel's, whatever the pool size.
 
-use rayon::prelude::*;
-
 use super::kernel::small_gemm;
-use super::{write_row_major, MatRef, PAR_MIN_MACS};
+use super::{for_blocks, write_row_major, MatRef, PAR_MIN_MACS};
 
 /// Columns of B per packed panel: two 16-lane registers, the AVX-512 kernel's width.
 pub(super) const PANEL: usize = 32;
@@ -56,11 +54,7 @@ pub(super) fn packed_gemm(
         write_row_major(columns, panel);
     };
     let parallel = m * k * n >= PAR_MIN_MACS;
-    if parallel {
-        packed.par_chunks_mut(k * PANEL).enumerate().for_each(pack);
-    } else {
-        packed.chunks_mut(k * PANEL).enumerate().for_each(pack);
-    }
+    for_blocks(packed, k * PANEL, parallel, pack);
     let packed = &*packed;
     // Rows block * TASK_ROWS.. of C, every panel.
     let rows = |(block, c): (usize, &mut [f32])| {
@@ -75,11 +69,7 @@ pub(super) fn packed_gemm(
             small_gemm(a, panel, w, w, n, beta == 1.0, &mut c[j0..end]);
         }
     };
-    if parallel {
-        c.par_chunks_mut(TASK_ROWS * n).enumerate().for_each(rows);
-    } else {
-        c.chunks_mut(TASK_ROWS * n).enumerate().for_each(rows);
-    }
+    for_blocks(c, TASK_ROWS * n, parallel, rows);
 }
 
 #[cfg(test)]

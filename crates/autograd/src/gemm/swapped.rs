@@ -22,9 +22,7 @@
 //! copy would have to add, so such products stay on the packed path (the backward pass
 //! writes a first gradient with `beta = 0`).
 
-use rayon::prelude::*;
-
-use super::{kernel_product, write_row_major, MatRef, PAR_MIN_MACS, SMALL_GEMM_MAX_B};
+use super::{for_blocks, kernel_product, write_row_major, MatRef, PAR_MIN_MACS, SMALL_GEMM_MAX_B};
 
 /// Rows of C per parallel task of the final transpose: one row of 8 x 8 blocks.
 const TRANSPOSE_ROWS: usize = 8;
@@ -73,15 +71,7 @@ pub(super) fn swapped_gemm(a: MatRef<'_>, b: MatRef<'_>, c: &mut [f32], scratch:
         };
         write_row_major(columns, c);
     };
-    if m * k * n >= PAR_MIN_MACS {
-        c.par_chunks_mut(TRANSPOSE_ROWS * n)
-            .enumerate()
-            .for_each(transpose);
-    } else {
-        c.chunks_mut(TRANSPOSE_ROWS * n)
-            .enumerate()
-            .for_each(transpose);
-    }
+    for_blocks(c, TRANSPOSE_ROWS * n, m * k * n >= PAR_MIN_MACS, transpose);
 }
 
 #[cfg(test)]
