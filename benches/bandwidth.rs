@@ -24,16 +24,20 @@
 //!
 //! on one thread and on all cores (each in its own rayon pool), and prints the step's
 //! effective bandwidth (32 bytes per parameter over the step time) as a fraction of the
-//! triad's. The peer, `torch.optim.Adam(fused=True)` at the same size, is
-//! `benches/peers_optim_step.py` (run by `benches/peers.sh`).
+//! triad's. Every buffer, the triads' as well as the step's, is allocated as the library
+//! allocates parameters, gradients and optimizer state (`caadam_autograd::buffer`: large
+//! buffers advised for huge pages), so that both sides run on the same kind of pages. The
+//! peer, `torch.optim.Adam(fused=True)` at the same size, is `benches/peers_optim_step.py`
+//! (run by `benches/peers.sh`); torch puts its tensors on huge pages only when
+//! `THP_MEM_ALLOC_ENABLE=1`, so peers.sh times it both ways.
 //!
 //! Run: `cargo bench --bench bandwidth` (about 20 s). Times are medians of `REPS` runs.
 
 use std::hint::black_box;
 use std::time::Instant;
 
-use caadam_autograd::simd_kernel;
-use caadam_nn::ParamLayout;
+use caadam_autograd::{buffer, simd_kernel};
+use caadam_nn::{ParamLayout, ParamStore};
 use caadam_optim::{Adam, AdamConfig, CaAdam, CaAdamConfig, Optimizer, Strategy};
 use rayon::prelude::*;
 
@@ -65,9 +69,19 @@ fn median_seconds(mut f: impl FnMut()) -> f64 {
     times[REPS / 2]
 }
 
+/// Elements of `a` before its first 64-byte boundary. The triads' wide loops start there,
+/// as the optimizer kernels' do (`caadam_optim::parallel`), so that neither side's loads
+/// straddle cache lines and the bandwidth is not understated.
+fn head(a: &[f32]) -> usize {
+    a.as_ptr().align_offset(64).min(a.len())
+}
+
 /// `a = b + s c`, in 64 Ki-element chunks spread over the current rayon pool.
 fn triad(a: &mut [f32], b: &[f32], c: &[f32], s: f32) {
     const CHUNK: usize = 1 << 16;
+    let h = head(a);
+    triad_chunk(&mut a[..h], &b[..h], &c[..h], s);
+    let (a, b, c) = (&mut a[h..], &b[h..], &c[h..]);
     a.par_chunks_mut(CHUNK)
         .zip(b.par_chunks(CHUNK))
         .zip(c.par_chunks(CHUNK))
@@ -87,6 +101,9 @@ simd_kernel! {
 /// `a += s b`, as [`triad`] (the read-modify-write pattern of an optimizer step).
 fn triad_in_place(a: &mut [f32], b: &[f32], s: f32) {
     const CHUNK: usize = 1 << 16;
+    let h = head(a);
+    triad_in_place_chunk(&mut a[..h], &b[..h], s);
+    let (a, b) = (&mut a[h..], &b[h..]);
     a.par_chunks_mut(CHUNK)
         .zip(b.par_chunks(CHUNK))
         .for_each(|(a, b)| triad_in_place_chunk(a, b, s));
@@ -100,12 +117,20 @@ simd_kernel! {
     }
 }
 
-/// Median step time of `opt` on `N` parameters.
-fn step_seconds(opt: &mut dyn Optimizer) -> f64 {
-    let mut params: Vec<f32> = (0..N).map(|i| ((i % 1000) as f32 - 500.0) * 1e-3).collect();
-    let grads: Vec<f32> = (0..N).map(|i| ((i % 777) as f32 - 388.0) * 1e-4).collect();
-    let t = median_seconds(|| opt.step(&mut params, &grads).expect("finite gradients"));
-    black_box(&params);
+/// Median step time of `opt` on `N` parameters, held where training holds them: in a
+/// [`ParamStore`] (whose large buffers, like the optimizer's state, are advised for huge
+/// pages; see `caadam_autograd::buffer`).
+fn step_seconds(opt: &mut dyn Optimizer, layout: &ParamLayout) -> f64 {
+    let values: Vec<f32> = (0..N).map(|i| ((i % 1000) as f32 - 500.0) * 1e-3).collect();
+    let mut store = ParamStore::from_values(layout.clone(), values).expect("N values");
+    for (i, g) in store.grads_mut().iter_mut().enumerate() {
+        *g = ((i % 777) as f32 - 388.0) * 1e-4;
+    }
+    let t = median_seconds(|| {
+        let (params, grads) = store.split_mut();
+        opt.step(params, grads).expect("finite gradients")
+    });
+    black_box(store.values());
     t
 }
 
@@ -130,16 +155,16 @@ fn main() {
             // Both triads touch as many bytes as the Adam step (its four buffers p, g, m, v),
             // so that all three meet the same caches.
             let n3 = FOOTPRINT / 3;
-            let b = vec![1.0f32; n3];
-            let c = vec![2.0f32; n3];
-            let mut a = vec![0.0f32; n3];
+            let b = buffer::filled(n3, 1.0);
+            let c = buffer::filled(n3, 2.0);
+            let mut a = buffer::filled(n3, 0.0);
             let t_triad = median_seconds(|| triad(&mut a, &b, &c, 3.0));
             black_box(&a);
             let triad_gbs = TRIAD_BYTES * n3 as f64 / t_triad / 1e9;
             drop((a, b, c));
             let n2 = FOOTPRINT / 2;
-            let b = vec![1.0f32; n2];
-            let mut a = vec![0.0f32; n2];
+            let b = buffer::filled(n2, 1.0);
+            let mut a = buffer::filled(n2, 0.0);
             let t_in_place = median_seconds(|| triad_in_place(&mut a, &b, 1e-3));
             black_box(&a);
             let in_place_gbs = TRIAD_BYTES * n2 as f64 / t_in_place / 1e9;
@@ -147,12 +172,12 @@ fn main() {
             let best_gbs = triad_gbs.max(in_place_gbs);
 
             let mut adam = Adam::new(AdamConfig::default(), &layout).expect("valid config");
-            let t_adam = step_seconds(&mut adam);
+            let t_adam = step_seconds(&mut adam, &layout);
             let adam_gbs = ADAM_BYTES * N as f64 / t_adam / 1e9;
 
             let mut unchecked = Adam::new(AdamConfig::default(), &layout).expect("valid config");
             unchecked.set_finite_check(false);
-            let t_unchecked = step_seconds(&mut unchecked);
+            let t_unchecked = step_seconds(&mut unchecked, &layout);
             let unchecked_gbs = ADAM_UNCHECKED_BYTES * N as f64 / t_unchecked / 1e9;
 
             let config = CaAdamConfig {
@@ -160,7 +185,7 @@ fn main() {
                 ..Default::default()
             };
             let mut caadam = CaAdam::new(config, &layout).expect("valid config");
-            let t_caadam = step_seconds(&mut caadam);
+            let t_caadam = step_seconds(&mut caadam, &layout);
             let caadam_gbs = ADAM_BYTES * N as f64 / t_caadam / 1e9;
 
             println!(

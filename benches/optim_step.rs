@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use caadam_nn::{LayerInfo, ParamKind, ParamLayout};
+use caadam_nn::{LayerInfo, ParamKind, ParamLayout, ParamStore};
 use caadam_optim::parallel::{set_parallel_threshold, PARALLEL_THRESHOLD};
 use caadam_optim::{AdamConfig, AdamWConfig, CaAdamConfig, OptimizerConfig, SgdConfig, Strategy};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -77,15 +77,20 @@ fn bench_one(
 ) {
     let n = layout.len();
     let mut opt = config.build(layout).expect("valid config");
-    let mut params: Vec<f32> = (0..n).map(|i| ((i % 1000) as f32 - 500.0) * 1e-3).collect();
-    let grads: Vec<f32> = (0..n).map(|i| ((i % 777) as f32 - 388.0) * 1e-4).collect();
+    // Parameters and gradients where training keeps them, in a ParamStore.
+    let values: Vec<f32> = (0..n).map(|i| ((i % 1000) as f32 - 500.0) * 1e-3).collect();
+    let mut store = ParamStore::from_values(layout.clone(), values).expect("n values");
+    for (i, g) in store.grads_mut().iter_mut().enumerate() {
+        *g = ((i % 777) as f32 - 388.0) * 1e-4;
+    }
     c.throughput(Throughput::Elements(n as u64));
     c.bench_function(id, |b| {
         b.iter_custom(|iters| {
             pool.install(|| {
                 let start = Instant::now();
                 for _ in 0..iters {
-                    opt.step(&mut params, &grads).expect("finite");
+                    let (params, grads) = store.split_mut();
+                    opt.step(params, grads).expect("finite");
                 }
                 start.elapsed()
             })

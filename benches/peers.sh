@@ -9,7 +9,9 @@
 #   (c) one Adam step at 1e7 parameters: `cargo bench --bench bandwidth` (which also
 #       measures the memory bandwidth with a STREAM-like triad; with the finiteness scan
 #       on, the default, and off, as torch does not scan) against
-#       benches/peers_optim_step.py (torch fused Adam), on 1 thread and on all cores.
+#       benches/peers_optim_step.py (torch fused Adam; timed on its allocator's default
+#       pages and with THP_MEM_ALLOC_ENABLE=1, on huge pages as ours are), on 1 thread
+#       and on all cores.
 # and prints a Markdown table of steps per second and the ratios. Absolute speeds drift
 # between sittings on a shared machine; the ratios are the result. Run it a few times.
 #
@@ -114,8 +116,11 @@ echo
 bw=$(cargo bench --quiet --bench bandwidth 2>>"$LOG")
 echo "$bw" | sed 's/^/    /'
 echo
-echo "| threads | caadam Adam step ms | unchecked ms | torch fused step ms | ratio (torch time / ours) | unchecked ratio | caadam step / best triad |"
-echo "|---|---|---|---|---|---|---|"
+echo "torch's own allocator puts tensors on huge pages only with THP_MEM_ALLOC_ENABLE=1, and ours"
+echo "does it for every large buffer (caadam_autograd::buffer), so torch is timed both ways."
+echo
+echo "| threads | caadam Adam step ms | unchecked ms | torch fused step ms | torch fused, huge pages, ms | ratio (torch time / ours) | unchecked ratio | ratio, torch on huge pages | unchecked ratio, torch on huge pages | caadam step / best triad |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for th in 1 0; do
   # the bench's row for this thread count: 1, or the machine's core count
   if [ $th = 1 ]; then row=$(echo "$bw" | awk -F'|' '$2 ~ /^ *1 *$/'); else row=$(echo "$bw" | awk -F'|' '$2 ~ /^ *[0-9]+ *$/ && $2+0 > 1' | tail -1); fi
@@ -123,11 +128,12 @@ for th in 1 0; do
   share=$(echo "$row" | awk -F'|' '{gsub(/ /, "", $7); print $7}')
   unchecked_ms=$(echo "$row" | awk -F'|' '{gsub(/ /, "", $8); print $8}')
   n=$(echo "$row" | awk -F'|' '{gsub(/ /, "", $2); print $2}')
-  t=""
+  t=""; th_t=""
   if [ $have_torch = 1 ]; then
     t=$("$PY" "$ROOT/benches/peers_optim_step.py" --threads "${n:-1}" 2>>"$LOG" | field step_ms)
+    th_t=$(THP_MEM_ALLOC_ENABLE=1 "$PY" "$ROOT/benches/peers_optim_step.py" --threads "${n:-1}" 2>>"$LOG" | field step_ms)
   fi
-  echo "| ${n:--} | ${ours_ms:--} | ${unchecked_ms:--} | ${t:--} | $(ratio "$t" "$ours_ms") | $(ratio "$t" "$unchecked_ms") | ${share:--} |"
+  echo "| ${n:--} | ${ours_ms:--} | ${unchecked_ms:--} | ${t:--} | ${th_t:--} | $(ratio "$t" "$ours_ms") | $(ratio "$t" "$unchecked_ms") | $(ratio "$th_t" "$ours_ms") | $(ratio "$th_t" "$unchecked_ms") | ${share:--} |"
 done
 if [ -s "$LOG" ] && grep -qi 'error\|traceback' "$LOG"; then
   echo; echo "stderr of the runs:" >&2; cat "$LOG" >&2

@@ -16,6 +16,8 @@
 //!   (`src/op.rs`), so an op without a backward rule does not compile.
 //! - [`gradcheck()`]: compares backward against central differences; the test suite runs it
 //!   on every op.
+//! - [`buffer`]: how the long-lived flat buffers (parameters, gradients, optimizer state)
+//!   are allocated: large ones on memory advised for huge pages.
 //!
 //! ## Training a linear model
 //!
@@ -85,6 +87,7 @@
 //!   machine; a CPU without FMA, or with other SIMD features, may round differently in
 //!   matmul, and libm may differ across platforms.)
 
+pub mod buffer;
 mod erf;
 mod gemm;
 mod gradcheck;

@@ -3,7 +3,7 @@
 //! Optimizers step the two buffers as plain slices; the [`ParamLayout`] tells anyone who
 //! needs the structure (CaAdam, checkpoints, safetensors) which range is which tensor.
 
-use caadam_autograd::{Tape, Var};
+use caadam_autograd::{buffer, Tape, Var};
 
 use crate::error::NnError;
 use crate::layout::ParamLayout;
@@ -14,6 +14,10 @@ use crate::layout::ParamLayout;
 /// `forward` does), sums the tape's parameter gradients into the flat gradients
 /// ([`ParamStore::accumulate_grads`]), hands both buffers to the optimizer
 /// ([`ParamStore::split_mut`]) and zeroes the gradients for the next step.
+///
+/// Both buffers of a large store (at least [`caadam_autograd::buffer::HUGE_PAGE_MIN_LEN`]
+/// parameters) are allocated on memory advised for huge pages, which speeds up the
+/// optimizer's pass over them (see [`caadam_autograd::buffer`]).
 ///
 /// ```
 /// use caadam_nn::{LayerInfo, ParamKind, ParamLayout, ParamStore};
@@ -46,8 +50,8 @@ impl ParamStore {
     pub fn new(layout: ParamLayout) -> Self {
         let n = layout.len();
         Self {
-            values: vec![0.0; n],
-            grads: vec![0.0; n],
+            values: buffer::filled(n, 0.0),
+            grads: buffer::filled(n, 0.0),
             layout,
         }
     }
@@ -67,7 +71,14 @@ impl ParamStore {
                 len: values.len(),
             });
         }
-        let grads = vec![0.0; values.len()];
+        // A large model's values are moved to memory advised for huge pages (one copy,
+        // see `caadam_autograd::buffer`); a small model's stay where they are.
+        let values = if values.len() >= buffer::HUGE_PAGE_MIN_LEN {
+            buffer::copied(&values)
+        } else {
+            values
+        };
+        let grads = buffer::filled(values.len(), 0.0);
         Ok(Self {
             values,
             grads,

@@ -1,10 +1,11 @@
 //! Running element-wise updates over the flat buffers, in parallel above a size threshold.
 //!
 //! The buffers are cut at fixed multiples of [`CHUNK`]; each chunk is updated by one call of
-//! the kernel. Updates are element-wise, so the result of an element never depends on which
-//! chunk or thread computed it; reductions (the global gradient norm) sum each chunk
-//! separately and combine the partial sums in chunk order, so they do not depend on the
-//! thread count either.
+//! the kernel, or two when it does not start on a 64-byte boundary (`run_aligned`).
+//! Updates are element-wise, so the result of an element never depends on which call or
+//! thread computed it; reductions (the global gradient norm) sum each chunk separately and
+//! combine the partial sums in chunk order, so they do not depend on the thread count
+//! either.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -121,10 +122,38 @@ where
     F: Fn(Lanes<'_, K>) + Sync,
 {
     if lanes.len() < parallel_threshold() {
-        kernel(lanes);
+        run_aligned(lanes, kernel);
     } else {
         split_run(lanes, kernel);
     }
+}
+
+/// The boundary, in bytes, on which [`run_aligned`] starts the parameters of a kernel call:
+/// a cache line, and the width of an AVX-512 register.
+const ALIGN_BYTES: usize = 64;
+
+/// Runs `kernel` on `lanes`, in two calls when the parameters do not start on an
+/// [`ALIGN_BYTES`] boundary: the few elements before the first boundary, then the rest.
+///
+/// Why: a large `Vec<f32>` starts 16 bytes past a page boundary (the allocator's header), so
+/// a kernel that starts at its first element makes every 64-byte load and store straddle
+/// two cache lines. Starting the wide loop on a boundary made the Adam step at 1e7
+/// parameters 1-2% faster (medians of alternate steps in one process, 0.96-0.995x on one
+/// thread over six runs, 0.98-0.99x on two). The gradients and the state buffers come from
+/// the same allocator, so they usually share the parameters' offset and are aligned too.
+/// Updates are element-wise, so the split changes no result.
+fn run_aligned<const K: usize, F>(lanes: Lanes<'_, K>, kernel: &F)
+where
+    F: Fn(Lanes<'_, K>) + Sync,
+{
+    let head = lanes.params.as_ptr().align_offset(ALIGN_BYTES);
+    if head == 0 || head >= lanes.len() {
+        kernel(lanes);
+        return;
+    }
+    let (head, rest) = lanes.split_at(head);
+    kernel(head);
+    kernel(rest);
 }
 
 fn split_run<const K: usize, F>(lanes: Lanes<'_, K>, kernel: &F)
@@ -133,7 +162,7 @@ where
 {
     let chunks = lanes.len().div_ceil(CHUNK);
     if chunks <= 1 {
-        kernel(lanes);
+        run_aligned(lanes, kernel);
         return;
     }
     // Split on a chunk boundary so every task sees whole chunks.
@@ -210,24 +239,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn chunks_cover_every_element_once_with_the_right_offset() {
+    fn chunks_cover_every_element_once_and_wide_loops_start_aligned() {
         let n = PARALLEL_THRESHOLD * 2 + 123;
-        let mut params = vec![0.0f32; n];
-        let grads: Vec<f32> = (0..n).map(|i| i as f32).collect();
-        let mut seen = vec![0.0f32; n];
-        for_each_chunk(Lanes::new(&mut params, &grads, [&mut seen]), &|l: Lanes<
-            '_,
-            1,
-        >| {
-            assert!(l.offset.is_multiple_of(CHUNK));
-            let [s] = l.state;
-            for (i, (p, g)) in l.params.iter_mut().zip(l.grads).enumerate() {
-                *p += 1.0;
-                s[i] = (l.offset + i) as f32 - g;
-            }
-        });
-        assert!(params.iter().all(|&p| p == 1.0));
-        assert!(seen.iter().all(|&s| s == 0.0));
+        // Buffers that start 0, 4 and 20 bytes past their allocation.
+        for skip in [0, 1, 5] {
+            let mut params = vec![0.0f32; n + skip];
+            let grads: Vec<f32> = (0..n + skip).map(|i| i as f32).collect();
+            let mut seen = vec![-1.0f32; n + skip];
+            let lanes = Lanes::new(&mut params[skip..], &grads[skip..], [&mut seen[skip..]]);
+            for_each_chunk(lanes, &|l: Lanes<'_, 1>| {
+                // A call starts on a 64-byte boundary, or is the short head of a chunk.
+                let aligned = l.params.as_ptr().align_offset(ALIGN_BYTES) == 0;
+                let head = l.offset.is_multiple_of(CHUNK) && l.params.len() < ALIGN_BYTES / 4;
+                assert!(
+                    aligned || head,
+                    "offset {} len {}",
+                    l.offset,
+                    l.params.len()
+                );
+                // No call crosses a chunk boundary.
+                assert!((l.offset + l.params.len() - 1) / CHUNK == l.offset / CHUNK);
+                let [s] = l.state;
+                for (i, (p, g)) in l.params.iter_mut().zip(l.grads).enumerate() {
+                    *p += 1.0;
+                    s[i] = (l.offset + i + skip) as f32 - g;
+                }
+            });
+            assert!(params[skip..].iter().all(|&p| p == 1.0), "skip {skip}");
+            assert!(seen[skip..].iter().all(|&s| s == 0.0), "skip {skip}");
+        }
     }
 
     #[test]

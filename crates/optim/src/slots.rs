@@ -23,7 +23,8 @@ struct Buffer {
 }
 
 /// The shared state of an optimizer; each optimizer's `Optimizer` impl delegates its
-/// accessors, `state` and `load_state` here.
+/// accessors, `state` and `load_state` here. The state buffers are allocated like the
+/// parameters ([`caadam_autograd::buffer`]: large ones advised for huge pages).
 #[derive(Clone, Debug)]
 pub(crate) struct Slots {
     name: &'static str,
@@ -59,7 +60,7 @@ impl Slots {
                 .iter()
                 .map(|&(name, init)| Buffer {
                     name,
-                    values: vec![init; layout.len()],
+                    values: caadam_autograd::buffer::filled(layout.len(), init),
                     saved: true,
                 })
                 .collect(),

@@ -1,5 +1,6 @@
 //! Results do not depend on the number of rayon threads: every optimizer gives the same
-//! bits on pools of 1 and 2 threads, on a model large enough to take the parallel path.
+//! bits on pools of 1 and 2 threads, on a model large enough to take the parallel path; nor
+//! on where in memory the buffers start.
 
 mod common;
 
@@ -51,5 +52,40 @@ fn small_models_on_the_serial_path_agree_too() {
             run(2, &config, &sizes),
             "{config:?}"
         );
+    }
+}
+
+/// The bits of three steps of `config` on an MLP of `sizes` whose parameters and gradients
+/// start `skip` elements into their allocations.
+fn run_shifted(config: &caadam_optim::OptimizerConfig, sizes: &[usize], skip: usize) -> Vec<u32> {
+    let (layout, values) = mlp(sizes);
+    let mut params = vec![0.0f32; skip];
+    params.extend_from_slice(&values);
+    let mut opt = config.build(&layout).unwrap();
+    let mut g = vec![0.0f32; skip + values.len()];
+    for step in 0..3 {
+        let fresh = grad(&params[skip..], step);
+        g[skip..].copy_from_slice(&fresh);
+        opt.step(&mut params[skip..], &g[skip..]).unwrap();
+    }
+    bits(&params[skip..])
+}
+
+#[test]
+fn where_the_buffers_start_in_memory_changes_no_bit() {
+    // The kernels start their wide loops on a 64-byte boundary (a chunk is cut in two when
+    // the parameters do not start on one); a buffer shifted by 1 or 3 elements is cut in
+    // other places and must give the same bits, on the serial and the parallel path.
+    for sizes in [&[8, 64, 32, 1][..], &[256, 256, 300, 10]] {
+        for config in zoo() {
+            let want = run_shifted(&config, sizes, 0);
+            for skip in [1, 3] {
+                assert_eq!(
+                    run_shifted(&config, sizes, skip),
+                    want,
+                    "{config:?} skip {skip}"
+                );
+            }
+        }
     }
 }
