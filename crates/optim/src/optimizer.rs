@@ -61,11 +61,10 @@ pub trait Optimizer: Send {
     /// Why one would: the scan is a pass of its own over the gradients, made before the
     /// update so that a refused step writes nothing. The update of the Adam family is
     /// bound by memory bandwidth, and the scan adds a read of every gradient to the 28
-    /// bytes per parameter the update moves; a read-only pass is also slower per byte on
-    /// one core than the update's mixed reads and writes (the scan reads eight streams at
-    /// once to narrow that gap). On 1e7 parameters on one core of the development machine
-    /// the scan alone took about 3 ms ([`check_step`], median of 15; 3.8 ms when it read
-    /// one stream), and Adam's update without it about 13.5 ms.
+    /// bytes per parameter the update moves (the scan reads eight streams at once, which
+    /// a single core streams faster than one). On 1e7 parameters on one core of the
+    /// development machine the scan added about 2.9 ms to Adam's 12.5 ms step (medians of
+    /// 30 runs of `benches/bandwidth.rs`; its loop alone read the 40 MB in 1.9 ms).
     /// Turn it off when the gradients are known to be finite, or when, as with
     /// `torch.optim` and optax (which do not scan), a non-finite gradient may simply be
     /// applied: then a NaN gradient makes its parameter (and its moments) NaN. The length
