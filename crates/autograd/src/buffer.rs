@@ -47,14 +47,22 @@ pub fn filled(len: usize, value: f32) -> Vec<f32> {
     v
 }
 
-/// A copy of `values`, on huge pages if it is long enough (see [`filled`]).
+/// `values` as a buffer of this module: a short one as it is, a long one (see [`filled`])
+/// copied once onto memory advised for huge pages (memory already written cannot be
+/// advised usefully: its pages are already there).
 ///
 /// ```
-/// assert_eq!(caadam_autograd::buffer::copied(&[1.0, 2.0]), [1.0, 2.0]);
+/// let small = vec![1.0, 2.0];
+/// let at = small.as_ptr();
+/// let kept = caadam_autograd::buffer::adopt(small);
+/// assert_eq!((kept.as_slice(), kept.as_ptr()), (&[1.0, 2.0][..], at)); // not copied
 /// ```
-pub fn copied(values: &[f32]) -> Vec<f32> {
+pub fn adopt(values: Vec<f32>) -> Vec<f32> {
+    if values.len() < HUGE_PAGE_MIN_LEN {
+        return values;
+    }
     let mut v = reserved(values.len());
-    v.extend_from_slice(values);
+    v.extend_from_slice(&values);
     v
 }
 
@@ -124,7 +132,7 @@ mod tests {
             assert_eq!(v.len(), len);
             assert!(v.iter().all(|&x| x == -2.5), "len {len}");
             let source: Vec<f32> = (0..len).map(|i| i as f32).collect();
-            assert_eq!(copied(&source), source, "len {len}");
+            assert_eq!(adopt(source.clone()), source, "len {len}");
         }
     }
 
@@ -172,7 +180,7 @@ mod tests {
         };
         let large = filled(len, 1.0);
         assert!(has_hg(&large), "filled");
-        assert!(has_hg(&copied(&large)), "copied");
+        assert!(has_hg(&adopt(large.clone())), "adopt");
         // The same allocation made the ordinary way is not advised: the test can fail.
         assert!(!has_hg(&vec![1.0f32; len]), "vec!");
     }

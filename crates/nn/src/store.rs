@@ -71,13 +71,8 @@ impl ParamStore {
                 len: values.len(),
             });
         }
-        // A large model's values are moved to memory advised for huge pages (one copy,
-        // see `caadam_autograd::buffer`); a small model's stay where they are.
-        let values = if values.len() >= buffer::HUGE_PAGE_MIN_LEN {
-            buffer::copied(&values)
-        } else {
-            values
-        };
+        // A large model's values move to memory advised for huge pages (one copy).
+        let values = buffer::adopt(values);
         let grads = buffer::filled(values.len(), 0.0);
         Ok(Self {
             values,
