@@ -7,8 +7,10 @@
 #   (b) the JAX/optax peer (whole epoch compiled by XLA) and the PyTorch eager peer
 #       (../shared/peers) with the same sizes, batch and learning rate;
 #   (c) one Adam step at 1e7 parameters: `cargo bench --bench bandwidth` (which also
-#       measures the memory bandwidth with a STREAM-like triad; with the finiteness scan
-#       on, the default, and off, as torch does not scan) against
+#       measures the memory bandwidth with a STREAM-like triad; `step` with its own scan
+#       for non-finite gradients, `step_store` on gradients that `set_grads` tested as it
+#       wrote them (a training loop's step), and `step` with the scan off, as torch does not
+#       check) against
 #       benches/peers_optim_step.py (torch fused Adam; timed on its allocator's default
 #       pages and with THP_MEM_ALLOC_ENABLE=1, on huge pages as ours are), on 1 thread
 #       and on all cores.
@@ -119,7 +121,10 @@ echo
 echo "torch's own allocator puts tensors on huge pages only with THP_MEM_ALLOC_ENABLE=1, and ours"
 echo "does it for every large buffer (caadam_autograd::buffer), so torch is timed both ways."
 echo
-echo "| threads | caadam Adam step ms | unchecked ms | torch fused step ms | torch fused, huge pages, ms | ratio (torch time / ours) | unchecked ratio | ratio, torch on huge pages | unchecked ratio, torch on huge pages | caadam step / best triad |"
+echo "Ratios are torch's time over ours, for our step (own scan) / step_store (checked while"
+echo "set_grads wrote the gradients) / unchecked step (scan off)."
+echo
+echo "| threads | caadam step ms | step_store ms | unchecked ms | torch fused step ms | torch fused, huge pages, ms | ratio (step / step_store / unchecked) | same, torch on huge pages | step / best triad | step_store / best triad |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 for th in 1 0; do
   # the bench's row for this thread count: 1, or the machine's core count
@@ -127,13 +132,15 @@ for th in 1 0; do
   ours_ms=$(echo "$row" | awk -F'|' '{gsub(/ /, "", $5); print $5}')
   share=$(echo "$row" | awk -F'|' '{gsub(/ /, "", $7); print $7}')
   unchecked_ms=$(echo "$row" | awk -F'|' '{gsub(/ /, "", $8); print $8}')
+  store_ms=$(echo "$row" | awk -F'|' '{gsub(/ /, "", $12); print $12}')
+  store_share=$(echo "$row" | awk -F'|' '{gsub(/ /, "", $13); print $13}')
   n=$(echo "$row" | awk -F'|' '{gsub(/ /, "", $2); print $2}')
   t=""; th_t=""
   if [ $have_torch = 1 ]; then
     t=$("$PY" "$ROOT/benches/peers_optim_step.py" --threads "${n:-1}" 2>>"$LOG" | field step_ms)
     th_t=$(THP_MEM_ALLOC_ENABLE=1 "$PY" "$ROOT/benches/peers_optim_step.py" --threads "${n:-1}" 2>>"$LOG" | field step_ms)
   fi
-  echo "| ${n:--} | ${ours_ms:--} | ${unchecked_ms:--} | ${t:--} | ${th_t:--} | $(ratio "$t" "$ours_ms") | $(ratio "$t" "$unchecked_ms") | $(ratio "$th_t" "$ours_ms") | $(ratio "$th_t" "$unchecked_ms") | ${share:--} |"
+  echo "| ${n:--} | ${ours_ms:--} | ${store_ms:--} | ${unchecked_ms:--} | ${t:--} | ${th_t:--} | $(ratio "$t" "$ours_ms") / $(ratio "$t" "$store_ms") / $(ratio "$t" "$unchecked_ms") | $(ratio "$th_t" "$ours_ms") / $(ratio "$th_t" "$store_ms") / $(ratio "$th_t" "$unchecked_ms") | ${share:--} | ${store_share:--} |"
 done
 if [ -s "$LOG" ] && grep -qi 'error\|traceback' "$LOG"; then
   echo; echo "stderr of the runs:" >&2; cat "$LOG" >&2

@@ -80,8 +80,9 @@ impl Trainer {
         tape.backward(loss);
         let value = tape.value(loss).item();
         self.params.set_grads(tape);
-        let (values, grads) = self.params.split_mut();
-        self.opt.step(values, grads).expect("finite gradients");
+        self.opt
+            .step_store(&mut self.params)
+            .expect("finite gradients");
         tape.clear();
         value
     }

@@ -106,8 +106,7 @@ pub fn run(task: &Task, config: &OptimizerConfig, seed: u64) -> RunResult {
             };
             tape.backward(loss);
             params.set_grads(&tape);
-            let (values, grads) = params.split_mut();
-            let stepped = optimizer.step(values, grads);
+            let stepped = optimizer.step_store(&mut params);
             tape.clear();
             step += 1;
             if stepped.is_err() {

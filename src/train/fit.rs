@@ -204,8 +204,7 @@ pub fn fit(
             let loss = tape.mse(pred, y);
             tape.backward(loss);
             params.set_grads(&tape);
-            let (values, grads) = params.split_mut();
-            let stepped = optimizer.step(values, grads);
+            let stepped = optimizer.step_store(params);
             tape.clear();
             stepped?;
             history.steps += 1;

@@ -102,7 +102,9 @@ mod tensor;
 
 pub use erf::erf;
 pub use gradcheck::{gradcheck, GradcheckError, GradcheckOptions};
-pub use parallel::{parallel_copy, CHUNK, PAR_THRESHOLD};
+pub use parallel::{
+    parallel_add_finite, parallel_copy, parallel_copy_finite, CHUNK, PAR_THRESHOLD,
+};
 pub use shape::MAX_RANK;
 pub use tape::{Tape, Var};
 pub use tensor::Tensor;

@@ -15,6 +15,14 @@ use crate::layout::ParamLayout;
 /// ([`ParamStore::accumulate_grads`]), hands both buffers to the optimizer
 /// ([`ParamStore::split_mut`]) and zeroes the gradients for the next step.
 ///
+/// The store also knows whether its gradients are finite, without a scan: every write it
+/// makes to them ([`set_grads`](ParamStore::set_grads),
+/// [`accumulate_grads`](ParamStore::accumulate_grads),
+/// [`zero_grads`](ParamStore::zero_grads)) tests the values it writes on the way, and
+/// [`grads_mut`](ParamStore::grads_mut) makes the answer unknown. An optimizer stepped
+/// with `Optimizer::step_store` (caadam-optim) then skips its own scan for NaN and
+/// infinities; see [`ParamStore::grads_known_finite`].
+///
 /// Both buffers of a large store (at least [`caadam_autograd::buffer::HUGE_PAGE_MIN_LEN`]
 /// parameters) are allocated on memory advised for huge pages, which speeds up the
 /// optimizer's pass over them (see [`caadam_autograd::buffer`]).
@@ -33,11 +41,22 @@ use crate::layout::ParamLayout;
 /// assert_eq!(store.values(), &[0.95, 2.05]);
 /// assert_eq!(store.grads(), &[0.0, 0.0]);
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct ParamStore {
     values: Vec<f32>,
     grads: Vec<f32>,
     layout: ParamLayout,
+    /// True only while every gradient is known to be finite (see
+    /// [`ParamStore::grads_known_finite`]); false means "not known", not "not finite".
+    grads_finite: bool,
+}
+
+/// Two stores are equal when their layouts, values and gradients are; whether the
+/// gradients are known to be finite is bookkeeping, not content.
+impl PartialEq for ParamStore {
+    fn eq(&self, other: &Self) -> bool {
+        self.layout == other.layout && self.values == other.values && self.grads == other.grads
+    }
 }
 
 impl ParamStore {
@@ -53,6 +72,7 @@ impl ParamStore {
             values: buffer::filled(n, 0.0),
             grads: buffer::filled(n, 0.0),
             layout,
+            grads_finite: true,
         }
     }
 
@@ -78,6 +98,7 @@ impl ParamStore {
             values,
             grads,
             layout,
+            grads_finite: true,
         })
     }
 
@@ -114,13 +135,48 @@ impl ParamStore {
 
     /// All gradients, mutable (for clipping, or for tests that set them by hand).
     ///
+    /// The store cannot see what is written through the slice, so afterwards its gradients
+    /// are no longer known to be finite ([`ParamStore::grads_known_finite`] is false until
+    /// the next [`set_grads`](ParamStore::set_grads) or
+    /// [`zero_grads`](ParamStore::zero_grads)).
+    ///
     /// ```
     /// let mut store = caadam_nn::ParamStore::new(caadam_nn::ParamLayout::flat("p", 2));
     /// store.grads_mut()[0] = 1.0;
     /// assert_eq!(store.grads(), &[1.0, 0.0]);
+    /// assert!(!store.grads_known_finite());
     /// ```
     pub fn grads_mut(&mut self) -> &mut [f32] {
+        self.grads_finite = false;
         &mut self.grads
+    }
+
+    /// True if every gradient is known to be finite (no NaN, no infinity) without looking
+    /// at them again: the store's own writes ([`set_grads`](ParamStore::set_grads),
+    /// [`accumulate_grads`](ParamStore::accumulate_grads),
+    /// [`zero_grads`](ParamStore::zero_grads)) test each value they write, in the same pass
+    /// (at no cost in memory traffic; see `caadam_autograd::parallel_copy_finite`). False
+    /// when a written value was NaN or infinite, and also when the answer is not known
+    /// (after [`grads_mut`](ParamStore::grads_mut)): false means "scan before trusting
+    /// them", which is what `Optimizer::step_store` does.
+    ///
+    /// ```
+    /// use caadam_autograd::Tape;
+    /// use caadam_nn::{ParamLayout, ParamStore};
+    /// let mut store = ParamStore::from_values(ParamLayout::flat("p", 2), vec![1.0, 2.0]).unwrap();
+    /// assert!(store.grads_known_finite()); // zeros
+    /// let mut tape = Tape::new();
+    /// let p = store.bind(&mut tape, 0);
+    /// let scaled = tape.mul_scalar(p, f32::INFINITY); // d loss / d p = inf
+    /// let loss = tape.sum(scaled);
+    /// tape.backward(loss);
+    /// store.set_grads(&tape);
+    /// assert!(!store.grads_known_finite());
+    /// store.zero_grads();
+    /// assert!(store.grads_known_finite());
+    /// ```
+    pub fn grads_known_finite(&self) -> bool {
+        self.grads_finite
     }
 
     /// Where each tensor lives in the buffers.
@@ -152,7 +208,8 @@ impl ParamStore {
     }
 
     /// The values (mutable) and the gradients (shared) at once, as `Optimizer::step` takes
-    /// them.
+    /// them (`Optimizer::step_store` takes the store itself, and with it
+    /// [`ParamStore::grads_known_finite`]).
     ///
     /// ```
     /// let mut store = caadam_nn::ParamStore::new(caadam_nn::ParamLayout::flat("p", 2));
@@ -173,6 +230,7 @@ impl ParamStore {
     /// ```
     pub fn zero_grads(&mut self) {
         self.grads.fill(0.0);
+        self.grads_finite = true;
     }
 
     /// The values of one tensor, by name.
@@ -282,7 +340,9 @@ impl ParamStore {
     /// assert_eq!(store.grads(), &[2.0, 2.0]);
     /// ```
     pub fn accumulate_grads(&mut self, tape: &Tape) {
-        self.add_grads(tape);
+        // Gradients the tape does not hold keep their values, and with them the old answer.
+        let sums_finite = self.add_grads(tape);
+        self.grads_finite &= sums_finite;
     }
 
     /// Sets the flat gradients to the tape's parameter gradients: the values
@@ -318,9 +378,10 @@ impl ParamStore {
         }) && expected_slot == segments.len();
         if !each_segment_once_in_order {
             self.zero_grads();
-            self.add_grads(tape);
+            self.grads_finite = self.add_grads(tape);
             return;
         }
+        let mut finite = true;
         for ((_, grad), seg) in tape.param_grads().zip(segments) {
             let g = grad.data();
             assert_eq!(
@@ -331,12 +392,15 @@ impl ParamStore {
                 g.len(),
                 seg.len()
             );
-            caadam_autograd::parallel_copy(&mut self.grads[seg.range()], g);
+            finite &= caadam_autograd::parallel_copy_finite(&mut self.grads[seg.range()], g);
         }
+        self.grads_finite = finite;
     }
 
-    /// `grads += the tape's parameter gradients`, by slot.
-    fn add_grads(&mut self, tape: &Tape) {
+    /// `grads += the tape's parameter gradients`, by slot; true if every sum written is
+    /// finite.
+    fn add_grads(&mut self, tape: &Tape) -> bool {
+        let mut finite = true;
         let segments = self.layout.segments();
         for (slot, grad) in tape.param_grads() {
             let seg = segments.get(slot).unwrap_or_else(|| {
@@ -354,10 +418,9 @@ impl ParamStore {
                 g.len(),
                 seg.len()
             );
-            for (acc, &x) in self.grads[seg.range()].iter_mut().zip(g) {
-                *acc += x;
-            }
+            finite &= caadam_autograd::parallel_add_finite(&mut self.grads[seg.range()], g);
         }
+        finite
     }
 }
 
@@ -410,6 +473,78 @@ mod tests {
             assert_eq!(set.grads(), expected.grads(), "binds {binds:?}");
             assert!(set.grads().iter().all(|g| g.is_finite()), "binds {binds:?}");
         }
+    }
+
+    /// A tape whose loss is `sum(w) * w_scale + sum(b) * b_scale` over the two tensors of
+    /// `store`, backward done: the gradients are `w_scale` and `b_scale`.
+    fn scaled_sums(store: &ParamStore, w_scale: f32, b_scale: f32) -> Tape {
+        let mut tape = Tape::new();
+        let w = store.bind(&mut tape, 0);
+        let b = store.bind(&mut tape, 1);
+        let ws = tape.mul_scalar(w, w_scale);
+        let bs = tape.mul_scalar(b, b_scale);
+        let (sw, sb) = (tape.sum(ws), tape.sum(bs));
+        let loss = tape.add(sw, sb);
+        tape.backward(loss);
+        tape
+    }
+
+    /// What the store knows of its gradients after each kind of write: every write it makes
+    /// itself gives the right answer (a NaN or infinity in any tensor, a sum that overflows,
+    /// a tensor the tape does not hold keeping an old answer), and a write it cannot see
+    /// makes the answer unknown.
+    #[test]
+    fn the_store_knows_when_its_gradients_are_finite() {
+        let mut store = two_tensor_store();
+        assert!(store.grads_known_finite());
+        for (w_scale, b_scale, finite) in [
+            (1.0, 2.0, true),
+            (f32::NAN, 2.0, false),
+            (1.0, f32::INFINITY, false),
+            (1.0, f32::NEG_INFINITY, false),
+            (f32::MAX, -f32::MAX, true),
+        ] {
+            let tape = scaled_sums(&store, w_scale, b_scale);
+            store.set_grads(&tape);
+            assert_eq!(store.grads_known_finite(), finite, "{w_scale} {b_scale}");
+            assert_eq!(
+                store.grads_known_finite(),
+                store.grads().iter().all(|g| g.is_finite())
+            );
+            store.zero_grads();
+            store.accumulate_grads(&tape);
+            assert_eq!(store.grads_known_finite(), finite, "{w_scale} {b_scale}");
+        }
+        // Two finite gradients whose sum overflows.
+        let tape = scaled_sums(&store, f32::MAX, 1.0);
+        store.set_grads(&tape);
+        assert!(store.grads_known_finite());
+        store.accumulate_grads(&tape);
+        assert!(!store.grads_known_finite());
+        assert_eq!(store.grads()[0], f32::INFINITY);
+        // Only the bias on the tape: the weight keeps its infinite sum, and the answer.
+        let mut tape = Tape::new();
+        let b = store.bind(&mut tape, 1);
+        let loss = tape.sum(b);
+        tape.backward(loss);
+        store.accumulate_grads(&tape);
+        assert!(!store.grads_known_finite());
+        // `set_grads` through its fallback (the weight not bound) zeroes it: finite again.
+        store.set_grads(&tape);
+        assert!(store.grads_known_finite());
+        assert_eq!(
+            store.grads(),
+            &[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0]
+        );
+        // A write through `grads_mut` is not seen, even a finite one; nor is it by a clone.
+        store.grads_mut()[0] = 1.0;
+        assert!(!store.grads_known_finite());
+        assert!(!store.clone().grads_known_finite());
+        // Equality ignores the bookkeeping.
+        let mut other = store.clone();
+        other.zero_grads();
+        other.grads_mut().copy_from_slice(store.grads());
+        assert_eq!(other, store);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::error::{ensure, ensure_non_negative};
 use crate::moments::flush_subnormal;
 use crate::parallel::{for_each_chunk, Lanes};
 use crate::slots::{delegate_to_slots, Slots};
-use crate::{objective, weight_decay, OptimError, Optimizer};
+use crate::{objective, weight_decay, FiniteGrads, OptimError, Optimizer};
 use caadam_autograd::simd_kernel;
 
 /// Adadelta's hyperparameters; defaults are torch.optim.Adadelta's.
@@ -110,8 +110,8 @@ simd_kernel! {
 }
 
 impl Optimizer for Adadelta {
-    fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<(), OptimError> {
-        self.slots.check(params, grads)?;
+    fn update(&mut self, params: &mut [f32], grads: FiniteGrads<'_>) -> Result<(), OptimError> {
+        let grads = self.slots.check_lengths(params, grads)?;
         let c = &self.config;
         let (lr, rho, one_minus_rho) = (self.slots.lr as f32, c.rho as f32, (1.0 - c.rho) as f32);
         let sign = objective::sign(c.maximize);

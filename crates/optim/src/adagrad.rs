@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::ensure_non_negative;
 use crate::parallel::{for_each_chunk, Lanes};
 use crate::slots::{delegate_to_slots, Slots};
-use crate::{objective, weight_decay, OptimError, Optimizer};
+use crate::{objective, weight_decay, FiniteGrads, OptimError, Optimizer};
 use caadam_autograd::simd_kernel;
 
 /// Adagrad's hyperparameters; defaults are torch.optim.Adagrad's.
@@ -106,8 +106,8 @@ simd_kernel! {
 }
 
 impl Optimizer for Adagrad {
-    fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<(), OptimError> {
-        self.slots.check(params, grads)?;
+    fn update(&mut self, params: &mut [f32], grads: FiniteGrads<'_>) -> Result<(), OptimError> {
+        let grads = self.slots.check_lengths(params, grads)?;
         self.slots.step += 1;
         let decays = (self.slots.step - 1) as f64 * self.config.lr_decay;
         let clr = (self.slots.lr / (1.0 + decays)) as f32;

@@ -9,7 +9,7 @@ use crate::moments::MomentDecay;
 use crate::optimizer::bias_correction;
 use crate::parallel::{for_each_chunk, Lanes};
 use crate::slots::{delegate_to_slots, Slots};
-use crate::{objective, weight_decay, OptimError, Optimizer};
+use crate::{objective, weight_decay, FiniteGrads, OptimError, Optimizer};
 
 /// Where epsilon enters Adam's denominator.
 ///
@@ -152,7 +152,7 @@ impl AdamCore {
     /// One step of the optimizer whose state is `slots` (made from [`AdamCore::buffers`]).
     /// `scales[i]` multiplies the step of segment `i` of the layout (an empty slice means 1
     /// everywhere); `decay` is the decoupled weight-decay factor (1 for none). The caller
-    /// has already run [`Slots::check`].
+    /// has already run [`Slots::check_lengths`].
     pub fn step(
         &mut self,
         slots: &mut Slots,
@@ -401,8 +401,8 @@ impl Adam {
 }
 
 impl Optimizer for Adam {
-    fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<(), OptimError> {
-        self.slots.check(params, grads)?;
+    fn update(&mut self, params: &mut [f32], grads: FiniteGrads<'_>) -> Result<(), OptimError> {
+        let grads = self.slots.check_lengths(params, grads)?;
         self.core.step(&mut self.slots, params, grads, &[], 1.0);
         Ok(())
     }

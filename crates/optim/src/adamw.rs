@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::adam::AdamCore;
 use crate::error::ensure_non_negative;
 use crate::slots::{delegate_to_slots, Slots};
-use crate::{weight_decay, EpsilonForm, OptimError, Optimizer};
+use crate::{weight_decay, EpsilonForm, FiniteGrads, OptimError, Optimizer};
 
 /// AdamW's hyperparameters; defaults are torch.optim.AdamW's (note `weight_decay = 0.01`).
 ///
@@ -109,8 +109,8 @@ impl AdamW {
 }
 
 impl Optimizer for AdamW {
-    fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<(), OptimError> {
-        self.slots.check(params, grads)?;
+    fn update(&mut self, params: &mut [f32], grads: FiniteGrads<'_>) -> Result<(), OptimError> {
+        let grads = self.slots.check_lengths(params, grads)?;
         let decay = weight_decay::decoupled_factor(self.slots.lr, self.config.weight_decay);
         self.core.step(&mut self.slots, params, grads, &[], decay);
         Ok(())

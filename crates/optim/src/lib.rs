@@ -17,7 +17,10 @@
 //! ```
 //!
 //! Every optimizer takes torch's `maximize` option ([`objective`]) and refuses a step on a
-//! non-finite gradient unless told not to ([`Optimizer::set_finite_check`]).
+//! non-finite gradient unless told not to ([`Optimizer::set_finite_check`]). A training
+//! loop over a `caadam_nn::ParamStore` steps with [`Optimizer::step_store`], which skips
+//! that scan when the store already knows its gradients are finite (it tests them as it
+//! writes them), so the check costs no extra pass over memory.
 //!
 //! Numerics: per-element arithmetic is f32; hyperparameters and scalar factors (bias
 //! corrections, step sizes, CaAdam's S) are f64, rounded once. Results are bit-identical
@@ -42,6 +45,7 @@ pub mod caadam;
 pub mod clip;
 mod config;
 mod error;
+mod finite_grads;
 mod moments;
 pub mod momentum;
 mod nadam;
@@ -64,6 +68,7 @@ pub use adamw::{AdamW, AdamWConfig};
 pub use caadam::{CaAdam, CaAdamConfig, Mode, Strategy};
 pub use config::OptimizerConfig;
 pub use error::OptimError;
+pub use finite_grads::FiniteGrads;
 pub use nadam::{NAdam, NAdamConfig};
 pub use optimizer::{check_step, Optimizer};
 pub use radam::{RAdam, RAdamConfig};

@@ -8,7 +8,7 @@ use crate::moments::MomentDecay;
 use crate::optimizer::bias_correction;
 use crate::parallel::{for_each_chunk, Lanes};
 use crate::slots::{delegate_to_slots, Slots};
-use crate::{objective, weight_decay, OptimError, Optimizer, OptimizerState};
+use crate::{objective, weight_decay, FiniteGrads, OptimError, Optimizer, OptimizerState};
 use caadam_autograd::simd_kernel;
 
 /// NAdam's hyperparameters; defaults are torch.optim.NAdam's.
@@ -134,8 +134,8 @@ simd_kernel! {
 }
 
 impl Optimizer for NAdam {
-    fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<(), OptimError> {
-        self.slots.check(params, grads)?;
+    fn update(&mut self, params: &mut [f32], grads: FiniteGrads<'_>) -> Result<(), OptimError> {
+        let grads = self.slots.check_lengths(params, grads)?;
         let c = &self.config;
         let (b1, b2) = c.betas;
         let (lr, t) = (self.slots.lr, self.slots.step + 1);

@@ -8,7 +8,7 @@ use crate::moments::MomentDecay;
 use crate::optimizer::bias_correction;
 use crate::parallel::{for_each_chunk, Lanes};
 use crate::slots::{delegate_to_slots, Slots};
-use crate::{objective, weight_decay, OptimError, Optimizer};
+use crate::{objective, weight_decay, FiniteGrads, OptimError, Optimizer};
 use caadam_autograd::simd_kernel;
 
 /// RAdam's hyperparameters; defaults are torch.optim.RAdam's.
@@ -132,8 +132,8 @@ simd_kernel! {
 }
 
 impl Optimizer for RAdam {
-    fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<(), OptimError> {
-        self.slots.check(params, grads)?;
+    fn update(&mut self, params: &mut [f32], grads: FiniteGrads<'_>) -> Result<(), OptimError> {
+        let grads = self.slots.check_lengths(params, grads)?;
         let c = &self.config;
         let (b1, b2) = c.betas;
         let t = self.slots.step + 1;

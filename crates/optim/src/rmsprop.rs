@@ -7,7 +7,7 @@ use crate::error::ensure_non_negative;
 use crate::moments::flush_subnormal;
 use crate::parallel::{for_each_chunk, Lanes};
 use crate::slots::{delegate_to_slots, Slots};
-use crate::{momentum, objective, weight_decay, OptimError, Optimizer};
+use crate::{momentum, objective, weight_decay, FiniteGrads, OptimError, Optimizer};
 use caadam_autograd::simd_kernel;
 
 /// RMSprop's hyperparameters; defaults are torch.optim.RMSprop's.
@@ -155,8 +155,8 @@ simd_kernel! {
 }
 
 impl Optimizer for RmsProp {
-    fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<(), OptimError> {
-        self.slots.check(params, grads)?;
+    fn update(&mut self, params: &mut [f32], grads: FiniteGrads<'_>) -> Result<(), OptimError> {
+        let grads = self.slots.check_lengths(params, grads)?;
         let c = &self.config;
         let k = Consts {
             lr: self.slots.lr as f32,

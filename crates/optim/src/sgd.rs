@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{ensure, ensure_non_negative};
 use crate::parallel::{for_each_chunk, Lanes};
 use crate::slots::{delegate_to_slots, Slots};
-use crate::{momentum, objective, weight_decay, OptimError, Optimizer};
+use crate::{momentum, objective, weight_decay, FiniteGrads, OptimError, Optimizer};
 use caadam_autograd::simd_kernel;
 
 /// SGD's hyperparameters; defaults are torch.optim.SGD's.
@@ -152,8 +152,8 @@ simd_kernel! {
 }
 
 impl Optimizer for Sgd {
-    fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<(), OptimError> {
-        self.slots.check(params, grads)?;
+    fn update(&mut self, params: &mut [f32], grads: FiniteGrads<'_>) -> Result<(), OptimError> {
+        let grads = self.slots.check_lengths(params, grads)?;
         let c = &self.config;
         let lr = self.slots.lr as f32;
         let wd = c.weight_decay as f32;

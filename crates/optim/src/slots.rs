@@ -10,7 +10,7 @@ use caadam_nn::ParamLayout;
 use crate::error::ensure_non_negative;
 use crate::optimizer::check_lengths;
 use crate::parallel::Lanes;
-use crate::{check_step, OptimError, OptimizerState};
+use crate::{FiniteGrads, OptimError, OptimizerState};
 
 /// One per-element state buffer and whether it belongs in a saved record.
 #[derive(Clone, Debug)]
@@ -33,7 +33,7 @@ pub(crate) struct Slots {
     pub lr: f64,
     /// Steps taken so far.
     pub step: u64,
-    /// Whether [`Slots::check`] scans the gradients for non-finite values (a run-time
+    /// Whether `Optimizer::step` scans the gradients for non-finite values (a run-time
     /// policy, not state: it is not saved).
     pub finite_check: bool,
     buffers: Vec<Buffer>,
@@ -100,14 +100,16 @@ impl Slots {
         self.buffers.is_empty()
     }
 
-    /// [`check_step`] against this layout, or only its length checks when the finite
-    /// check is off.
-    pub fn check(&self, params: &[f32], grads: &[f32]) -> Result<(), OptimError> {
-        if self.finite_check {
-            check_step(&self.layout, params, grads)
-        } else {
-            check_lengths(&self.layout, params, grads)
-        }
+    /// The length checks every update starts with (`check_step`'s first half); hands back
+    /// the gradients as a slice for the kernels.
+    pub fn check_lengths<'g>(
+        &self,
+        params: &[f32],
+        grads: FiniteGrads<'g>,
+    ) -> Result<&'g [f32], OptimError> {
+        let grads = grads.get();
+        check_lengths(&self.layout, params, grads)?;
+        Ok(grads)
     }
 
     /// The parameters, gradients and all `K` state buffers, in creation order, ready for
@@ -172,8 +174,8 @@ impl Slots {
 }
 
 /// Writes the `Optimizer` methods that only read or write the [`Slots`] in the field
-/// `slots`: `learning_rate`, `set_learning_rate`, `name`, `steps`, `finite_check` and
-/// `set_finite_check`, and, unless called as `delegate_to_slots!(accessors)` by an
+/// `slots`: `learning_rate`, `set_learning_rate`, `name`, `steps`, `layout`, `finite_check`
+/// and `set_finite_check`, and, unless called as `delegate_to_slots!(accessors)` by an
 /// optimizer with scalar state of its own, `state` and `load_state`. A macro rather than delegations written out because these methods are
 /// the same, line for line, in every optimizer: written once, they cannot drift apart.
 macro_rules! delegate_to_slots {
@@ -192,6 +194,10 @@ macro_rules! delegate_to_slots {
 
         fn steps(&self) -> u64 {
             self.slots.step
+        }
+
+        fn layout(&self) -> &caadam_nn::ParamLayout {
+            self.slots.layout()
         }
 
         fn finite_check(&self) -> bool {

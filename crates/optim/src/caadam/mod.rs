@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::adam::AdamCore;
 use crate::error::ensure;
 use crate::slots::{delegate_to_slots, Slots};
-use crate::{EpsilonForm, OptimError, Optimizer, OptimizerState};
+use crate::{EpsilonForm, FiniteGrads, OptimError, Optimizer, OptimizerState};
 pub use scales::{Mode, Strategy};
 
 /// CaAdam's hyperparameters.
@@ -232,8 +232,8 @@ impl CaAdam {
 }
 
 impl Optimizer for CaAdam {
-    fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<(), OptimError> {
-        self.slots.check(params, grads)?;
+    fn update(&mut self, params: &mut [f32], grads: FiniteGrads<'_>) -> Result<(), OptimError> {
+        let grads = self.slots.check_lengths(params, grads)?;
         let scales = &self.segment_scales;
         self.core.step(&mut self.slots, params, grads, scales, 1.0);
         Ok(())
