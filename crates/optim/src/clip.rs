@@ -1,6 +1,9 @@
 //! Gradient clipping, by global norm (deterministic) and by value.
 //!
-//! Call these on the gradient buffer between backward and `step`.
+//! Call these on the gradient buffer between backward and `step`. On a
+//! `caadam_nn::ParamStore` they go through `grads_mut`, after which the store no longer
+//! knows its gradients are finite, so `Optimizer::step_store` scans them again (clipping
+//! reads every gradient for the norm anyway).
 
 use crate::parallel::{chunked_sum, map_in_place};
 

@@ -17,8 +17,9 @@ use crate::{parallel, FiniteGrads, OptimError, OptimizerState};
 /// so the caller may skip the batch, lower the learning rate, or stop. The scan can be
 /// turned off with [`Optimizer::set_finite_check`] (see there for what it costs), and
 /// [`Optimizer::step_store`] skips it when the store already knows (from writing them)
-/// that its gradients are finite. An optimizer implements only [`Optimizer::update`], the
-/// step without the scan; `step` and `step_store` are built on it here, once for all.
+/// that its gradients are finite. Of the stepping methods an optimizer implements only
+/// [`Optimizer::update`], the step without the scan; `step` and `step_store` are built on
+/// it here, once for all, so that no optimizer can skip the check or do it differently.
 ///
 /// ```
 /// use caadam_nn::ParamLayout;
@@ -107,6 +108,7 @@ pub trait Optimizer: Send {
     /// assert_eq!(opt.layout().len(), 2);
     /// ```
     fn layout(&self) -> &ParamLayout;
+
     /// The learning rate used by the next step.
     fn learning_rate(&self) -> f32;
     /// Changes the learning rate (schedules call this).
@@ -140,12 +142,12 @@ pub trait Optimizer: Send {
     /// a single core streams faster than one). On 1e7 parameters on one core of the
     /// development machine the scan added about 2.9 ms to Adam's 12.5 ms step (medians of
     /// 30 runs of `benches/bandwidth.rs`; its loop alone read the 40 MB in 1.9 ms).
-    /// A training loop over a [`ParamStore`] rarely needs this: [`Optimizer::step_store`]
-    /// skips the scan whenever the store knows its gradients are finite.
     /// Turn it off when the gradients are known to be finite, or when, as with
     /// `torch.optim` and optax (which do not scan), a non-finite gradient may simply be
     /// applied: then a NaN gradient makes its parameter (and its moments) NaN. The length
-    /// checks stay.
+    /// checks stay. A training loop over a [`ParamStore`] seldom needs it:
+    /// [`Optimizer::step_store`] skips the scan whenever the store knows its gradients are
+    /// finite.
     ///
     /// ```
     /// use caadam_nn::ParamLayout;
