@@ -155,7 +155,7 @@ impl ParamStore {
     /// at them again: the store's own writes ([`set_grads`](ParamStore::set_grads),
     /// [`accumulate_grads`](ParamStore::accumulate_grads),
     /// [`zero_grads`](ParamStore::zero_grads)) test each value they write, in the same pass
-    /// (at no cost in memory traffic; see `caadam_autograd::parallel_copy_finite`). False
+    /// (no second read from memory; see `caadam_autograd::parallel_copy_finite`). False
     /// when a written value was NaN or infinite, and also when the answer is not known
     /// (after [`grads_mut`](ParamStore::grads_mut)): false means "scan before trusting
     /// them", which is what `Optimizer::step_store` does.
@@ -340,9 +340,11 @@ impl ParamStore {
     /// assert_eq!(store.grads(), &[2.0, 2.0]);
     /// ```
     pub fn accumulate_grads(&mut self, tape: &Tape) {
-        // Gradients the tape does not hold keep their values, and with them the old answer.
+        // Gradients the tape does not hold keep their values, and with them the old answer;
+        // meanwhile it is "not known", in case a wrong length panics part-way.
+        let known_before = std::mem::replace(&mut self.grads_finite, false);
         let sums_finite = self.add_grads(tape);
-        self.grads_finite &= sums_finite;
+        self.grads_finite = known_before && sums_finite;
     }
 
     /// Sets the flat gradients to the tape's parameter gradients: the values
@@ -369,6 +371,9 @@ impl ParamStore {
     /// assert_eq!(store.grads(), &[1.0, 1.0]);
     /// ```
     pub fn set_grads(&mut self, tape: &Tape) {
+        // Not known until every value below has been written and tested: a panic part-way
+        // (a gradient of the wrong length) must not leave an old "finite" in place.
+        self.grads_finite = false;
         let segments = self.layout.segments();
         let mut expected_slot = 0;
         let each_segment_once_in_order = tape.param_grads().all(|(slot, _)| {
@@ -377,7 +382,7 @@ impl ParamStore {
             in_order
         }) && expected_slot == segments.len();
         if !each_segment_once_in_order {
-            self.zero_grads();
+            self.grads.fill(0.0);
             self.grads_finite = self.add_grads(tape);
             return;
         }
@@ -545,6 +550,33 @@ mod tests {
         other.zero_grads();
         other.grads_mut().copy_from_slice(store.grads());
         assert_eq!(other, store);
+    }
+
+    /// A write that panics part-way (the second gradient has the wrong length, after the
+    /// first, holding a NaN, was written) leaves the answer "not known", for both writes.
+    #[test]
+    fn a_write_that_panics_part_way_leaves_the_answer_unknown() {
+        for accumulate in [false, true] {
+            let mut store = two_tensor_store();
+            let mut tape = Tape::new();
+            let w = tape.param(&[1.0; 6], &[2, 3], 0);
+            let b = tape.param(&[0.0; 2], &[2], 1); // the bias has 3 elements
+            let w_nan = tape.mul_scalar(w, f32::NAN); // d loss / d w = NaN
+            let (sw, sb) = (tape.sum(w_nan), tape.sum(b));
+            let loss = tape.add(sw, sb);
+            tape.backward(loss);
+            assert!(store.grads_known_finite());
+            let write = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                if accumulate {
+                    store.accumulate_grads(&tape)
+                } else {
+                    store.set_grads(&tape)
+                }
+            }));
+            assert!(write.is_err(), "accumulate: {accumulate}");
+            assert!(store.grads()[0].is_nan());
+            assert!(!store.grads_known_finite(), "accumulate: {accumulate}");
+        }
     }
 
     #[test]
