@@ -103,7 +103,8 @@ mod tensor;
 pub use erf::erf;
 pub use gradcheck::{gradcheck, GradcheckError, GradcheckOptions};
 pub use parallel::{
-    parallel_add_finite, parallel_copy, parallel_copy_finite, CHUNK, PAR_THRESHOLD,
+    parallel_add_finite, parallel_copy, parallel_copy_finite, parallel_map_finite, CHUNK,
+    PAR_THRESHOLD,
 };
 pub use shape::MAX_RANK;
 pub use tape::{Tape, Var};

@@ -114,6 +114,20 @@ pub fn parallel_add_finite(dst: &mut [f32], src: &[f32]) -> bool {
     })
 }
 
+/// `x[i] = f(x[i])` for every element, spread over the pool like [`parallel_copy`],
+/// answering whether every result is finite: gradient clipping on a store that keeps
+/// track of whether its gradients are finite.
+///
+/// ```
+/// let mut x = [1.0f32, -4.0, f32::INFINITY];
+/// assert!(caadam_autograd::parallel_map_finite(&mut x, |v| v.clamp(-2.0, 2.0)));
+/// assert_eq!(x, [1.0, -2.0, 2.0]);
+/// assert!(!caadam_autograd::parallel_map_finite(&mut x, |v| v * f32::MAX));
+/// ```
+pub fn parallel_map_finite(x: &mut [f32], f: impl Fn(f32) -> f32 + Sync + Send) -> bool {
+    all_chunks(x, |_, chunk| map_finite_chunk(chunk, &f))
+}
+
 /// [`for_chunks`] with a verdict per chunk: true if `f` returned true for every chunk (the
 /// same answer whatever the number of threads, since "and" does not depend on the order).
 fn all_chunks(out: &mut [f32], f: impl Fn(usize, &mut [f32]) -> bool + Sync + Send) -> bool {
@@ -235,6 +249,18 @@ simd_kernel! {
     /// the loop vectorizes).
     pub(crate) fn all_finite(x: &[f32]) -> bool {
         x.iter().fold(true, |ok, v| ok & v.is_finite())
+    }
+}
+
+simd_kernel! {
+    /// `x = f(x)` in place, and whether every result is finite.
+    pub(crate) fn map_finite_chunk<F: Fn(f32) -> f32>(x: &mut [f32], f: F) -> bool {
+        let mut finite = true;
+        for v in x.iter_mut() {
+            *v = f(*v);
+            finite &= v.is_finite();
+        }
+        finite
     }
 }
 
@@ -423,6 +449,27 @@ mod tests {
                     "n = {n}, overflow at {at}"
                 );
                 assert_eq!(sums[at], f32::INFINITY);
+            }
+        }
+    }
+
+    /// Every element mapped and the verdict right below and above the threshold, with a
+    /// non-finite result at the first, a middle and the last element.
+    #[test]
+    fn map_reports_non_finite_results_anywhere() {
+        for n in [1, 4099, 3 * PAR_THRESHOLD + 17] {
+            let start: Vec<f32> = (0..n).map(|i| i as f32 - 7.0).collect();
+            let mut x = start.clone();
+            assert!(parallel_map_finite(&mut x, |v| v * 0.5), "n = {n}");
+            assert!(x.iter().zip(&start).all(|(x, s)| *x == s * 0.5), "n = {n}");
+            for at in [0, n / 2, n - 1] {
+                let mut x = start.clone();
+                x[at] = 1e30;
+                assert!(
+                    !parallel_map_finite(&mut x, |v| v * 1e10),
+                    "n = {n}, at {at}"
+                );
+                assert_eq!(x[at], f32::INFINITY);
             }
         }
     }

@@ -17,7 +17,7 @@ use crate::layout::ParamLayout;
 ///
 /// The store also knows whether its gradients are finite, without a scan: every write it
 /// makes to them ([`set_grads`](ParamStore::set_grads),
-/// [`accumulate_grads`](ParamStore::accumulate_grads),
+/// [`accumulate_grads`](ParamStore::accumulate_grads), [`map_grads`](ParamStore::map_grads),
 /// [`zero_grads`](ParamStore::zero_grads)) tests the values it writes on the way, and
 /// [`grads_mut`](ParamStore::grads_mut) makes the answer unknown. An optimizer stepped
 /// with `Optimizer::step_store` (caadam-optim) then skips its own scan for NaN and
@@ -151,10 +151,31 @@ impl ParamStore {
         &mut self.grads
     }
 
+    /// `g = f(g)` for every gradient (in parallel for a large store), testing each result on
+    /// the way: afterwards [`ParamStore::grads_known_finite`] says whether every result is
+    /// finite, whatever it said before, since every gradient was rewritten. What gradient
+    /// clipping on a store uses (`caadam_optim::clip::clip_store_grad_norm`), so that the
+    /// optimizer's `step_store` still needs no scan; [`grads_mut`](ParamStore::grads_mut)
+    /// would make the answer unknown.
+    ///
+    /// ```
+    /// let mut store = caadam_nn::ParamStore::new(caadam_nn::ParamLayout::flat("p", 2));
+    /// store.grads_mut().copy_from_slice(&[3.0, f32::INFINITY]);
+    /// assert!(!store.grads_known_finite()); // not known
+    /// store.map_grads(|g| g.clamp(-1.0, 1.0));
+    /// assert_eq!(store.grads(), &[1.0, 1.0]);
+    /// assert!(store.grads_known_finite()); // every value rewritten and tested
+    /// ```
+    pub fn map_grads(&mut self, f: impl Fn(f32) -> f32 + Sync + Send) {
+        self.grads_finite = false; // until every value has been rewritten and tested
+        self.grads_finite = caadam_autograd::parallel_map_finite(&mut self.grads, f);
+    }
+
     /// True if every gradient is known to be finite (no NaN, no infinity) without looking
     /// at them again: the store's own writes ([`set_grads`](ParamStore::set_grads),
     /// [`accumulate_grads`](ParamStore::accumulate_grads),
-    /// [`zero_grads`](ParamStore::zero_grads)) test each value they write, in the same pass
+    /// [`map_grads`](ParamStore::map_grads), [`zero_grads`](ParamStore::zero_grads)) test
+    /// each value they write, in the same pass
     /// (no second read from memory; see `caadam_autograd::parallel_copy_finite`). False
     /// when a written value was NaN or infinite, and also when the answer is not known
     /// (after [`grads_mut`](ParamStore::grads_mut)): false means "scan before trusting
@@ -536,6 +557,22 @@ mod tests {
         assert!(!store.grads_known_finite());
         // `set_grads` through its fallback (the weight not bound) zeroes it: finite again.
         store.set_grads(&tape);
+        assert!(store.grads_known_finite());
+        assert_eq!(
+            store.grads(),
+            &[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0]
+        );
+        // `map_grads` rewrites and tests every value, whatever was known before.
+        store.grads_mut()[0] = f32::NAN;
+        store.map_grads(|g| if g.is_nan() { 0.0 } else { g * 2.0 });
+        assert!(store.grads_known_finite());
+        assert_eq!(
+            store.grads(),
+            &[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 2.0, 2.0, 2.0]
+        );
+        store.map_grads(|g| g * f32::MAX);
+        assert!(!store.grads_known_finite());
+        store.map_grads(|g| g.clamp(-1.0, 1.0));
         assert!(store.grads_known_finite());
         assert_eq!(
             store.grads(),
