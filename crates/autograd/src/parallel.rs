@@ -72,9 +72,9 @@ pub fn parallel_copy(dst: &mut [f32], src: &[f32]) {
 ///
 /// Why the test rides on the copy: an optimizer must not apply a non-finite gradient, and a
 /// separate scan before its update reads every gradient once more from memory (at 1e7
-/// parameters, 4 of the 32 bytes per parameter an Adam step then moves). Here the values
-/// are already in registers on their way to `dst`, so the comparison costs no memory
-/// traffic. The gradient writes of `caadam_nn::ParamStore` use it (and
+/// parameters, 4 of the 32 bytes per parameter an Adam step then moves). Here each block
+/// is tested right after it is copied, while it is in the L1 cache, so the test adds no
+/// traffic to memory. The gradient writes of `caadam_nn::ParamStore` use it (and
 /// [`parallel_add_finite`]) to know that its gradients are finite without a scan.
 ///
 /// ```
