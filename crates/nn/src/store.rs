@@ -175,11 +175,11 @@ impl ParamStore {
     /// at them again: the store's own writes ([`set_grads`](ParamStore::set_grads),
     /// [`accumulate_grads`](ParamStore::accumulate_grads),
     /// [`map_grads`](ParamStore::map_grads), [`zero_grads`](ParamStore::zero_grads)) test
-    /// each value they write, in the same pass
-    /// (no second read from memory; see `caadam_autograd::parallel_copy_finite`). False
-    /// when a written value was NaN or infinite, and also when the answer is not known
-    /// (after [`grads_mut`](ParamStore::grads_mut)): false means "scan before trusting
-    /// them", which is what `Optimizer::step_store` does.
+    /// each value they write, in the same pass (no second read from memory; see
+    /// `caadam_autograd::parallel_copy_finite`). False when a written value was NaN or
+    /// infinite, and also when the answer is not known (after
+    /// [`grads_mut`](ParamStore::grads_mut)): false means "scan before trusting them",
+    /// which is what `Optimizer::step_store` does.
     ///
     /// ```
     /// use caadam_autograd::Tape;
