@@ -3,9 +3,9 @@
 //! An Adam `step` on plain buffers first reads g to refuse a non-finite gradient before
 //! anything is written, then reads p, g, m, v and writes p, m, v: 8 f32 = 32 bytes per
 //! parameter. torch's fused Adam, which has no such check, moves 28, and so does our
-//! `step_store`, whose store tested g while `set_grads` wrote it. It does a handful of flops per parameter, so
-//! at 1e7 parameters (320 MB of traffic, far beyond the caches) it can go no faster than
-//! memory allows. This bench measures:
+//! `step_store`, whose store tested g while `set_grads` wrote it. The step does a handful
+//! of flops per parameter, so at 1e7 parameters (320 MB of traffic, far beyond the caches)
+//! it can go no faster than memory allows. This bench measures:
 //!
 //! - the bandwidth, with a STREAM-like triad `a[i] = b[i] + s * c[i]` over three arrays
 //!   that together hold as many bytes as Adam's four buffers (160 MB), counted as STREAM
