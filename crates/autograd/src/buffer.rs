@@ -14,7 +14,9 @@
 //! they come anyway, in `never` not at all). So a buffer is reserved, advised, and only
 //! then filled. torch does the same for its tensors when `THP_MEM_ALLOC_ENABLE=1`. The
 //! advice changes how the memory is backed, never what it holds; where it is refused or
-//! not available (another OS), the buffer is the same `Vec` on ordinary pages.
+//! not available (another OS), the buffer is the same `Vec` on ordinary pages. For the same
+//! reason a copy must be made with [`copy_of`], not `Vec::clone`: the parameter store and
+//! the optimizers' state clone their buffers that way.
 //!
 //! ```
 //! let v = caadam_autograd::buffer::filled(3, 0.5);
@@ -61,9 +63,64 @@ pub fn adopt(values: Vec<f32>) -> Vec<f32> {
     if values.len() < HUGE_PAGE_MIN_LEN {
         return values;
     }
+    copy_of(&values)
+}
+
+/// A copy of `values` as a buffer of this module (see [`filled`]): what a `Clone` of a
+/// type holding such buffers uses, since `Vec::clone` allocates ordinary memory and writes
+/// it at once, too late for the advice.
+///
+/// ```
+/// let v = caadam_autograd::buffer::copy_of(&[1.0, 2.0, 3.0]);
+/// assert_eq!(v, [1.0, 2.0, 3.0]);
+/// ```
+pub fn copy_of(values: &[f32]) -> Vec<f32> {
     let mut v = reserved(values.len());
-    v.extend_from_slice(&values);
+    v.extend_from_slice(values);
     v
+}
+
+/// Whether the OS marks the memory holding `values` as advised for huge pages (the `hg`
+/// flag of its mapping in `/proc/self/smaps`), to check that a buffer is one of this
+/// module's; `None` where that cannot be read (another OS). The advice is what is reported,
+/// not whether huge pages were free when the memory was first written.
+///
+/// ```
+/// use caadam_autograd::buffer::{filled, huge_page_advised};
+/// let small = filled(10, 0.0);
+/// assert_ne!(huge_page_advised(&small), Some(true)); // too short to be advised
+/// ```
+pub fn huge_page_advised(values: &[f32]) -> Option<bool> {
+    if values.is_empty() {
+        return Some(false);
+    }
+    let flags = vm_flags(values.as_ptr() as usize + size_of_val(values) / 2)?;
+    Some(flags.split_whitespace().any(|f| f == "hg"))
+}
+
+/// The `VmFlags` of the mapping of this process that holds `addr`, from /proc/self/smaps.
+fn vm_flags(addr: usize) -> Option<String> {
+    let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
+    let mut inside = false;
+    for line in smaps.lines() {
+        let range = line
+            .split_whitespace()
+            .next()
+            .and_then(|r| r.split_once('-'));
+        if let Some((lo, hi)) = range {
+            if let (Ok(lo), Ok(hi)) = (usize::from_str_radix(lo, 16), usize::from_str_radix(hi, 16))
+            {
+                inside = (lo..hi).contains(&addr);
+                continue;
+            }
+        }
+        if inside {
+            if let Some(flags) = line.strip_prefix("VmFlags:") {
+                return Some(flags.to_string());
+            }
+        }
+    }
+    None
 }
 
 /// An empty `Vec` with room for `len` elements, advised for huge pages if it is large.
@@ -133,35 +190,8 @@ mod tests {
             assert!(v.iter().all(|&x| x == -2.5), "len {len}");
             let source: Vec<f32> = (0..len).map(|i| i as f32).collect();
             assert_eq!(adopt(source.clone()), source, "len {len}");
+            assert_eq!(copy_of(&source), source, "len {len}");
         }
-    }
-
-    /// The `VmFlags` of the mapping of this process that holds `addr`, from
-    /// /proc/self/smaps.
-    #[cfg(target_os = "linux")]
-    fn vm_flags(addr: usize) -> String {
-        let smaps = std::fs::read_to_string("/proc/self/smaps").expect("/proc/self/smaps");
-        let mut inside = false;
-        for line in smaps.lines() {
-            let range = line
-                .split_whitespace()
-                .next()
-                .and_then(|r| r.split_once('-'));
-            if let Some((lo, hi)) = range {
-                if let (Ok(lo), Ok(hi)) =
-                    (usize::from_str_radix(lo, 16), usize::from_str_radix(hi, 16))
-                {
-                    inside = (lo..hi).contains(&addr);
-                    continue;
-                }
-            }
-            if inside {
-                if let Some(flags) = line.strip_prefix("VmFlags:") {
-                    return flags.to_string();
-                }
-            }
-        }
-        panic!("no mapping holds {addr:#x}");
     }
 
     #[cfg(target_os = "linux")]
@@ -174,14 +204,15 @@ mod tests {
         }
         // 48 MB: above the largest size glibc serves from a heap, so a mapping of its own.
         let len = 12 * HUGE_PAGE_MIN_LEN;
-        let has_hg = |v: &[f32]| {
-            let flags = vm_flags(v.as_ptr() as usize + v.len() * 2);
-            flags.split_whitespace().any(|f| f == "hg")
-        };
+        let has_hg = |v: &[f32]| huge_page_advised(v).expect("smaps readable on Linux");
         let large = filled(len, 1.0);
         assert!(has_hg(&large), "filled");
         assert!(has_hg(&adopt(large.clone())), "adopt");
+        let copy = copy_of(&large);
+        assert!(has_hg(&copy), "copy_of");
+        assert_eq!(copy, large);
         // The same allocation made the ordinary way is not advised: the test can fail.
         assert!(!has_hg(&vec![1.0f32; len]), "vec!");
+        assert!(!has_hg(&large.clone()), "Vec::clone");
     }
 }
