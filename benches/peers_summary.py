@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""Summarize several sittings of benches/peers.sh into the README's speed table.
+
+A single sitting is noisy on a shared machine (the speed of every program here, ours and
+the peers', drifts by up to 2x within minutes), so the README reports, for each target,
+the median over many sittings of the ratio taken *within* each sitting, its range, and in
+how many sittings the goal was met. Run the sittings one after the other, then this:
+
+    mkdir -p sittings
+    for i in $(seq -w 1 30); do benches/peers.sh > sittings/sitting-$i.md; done
+    python3 benches/peers_summary.py sittings/sitting-*.md
+
+The tables of a sitting are found by their header rows, so the text around them does not
+matter. Standard library only. `--self-test` checks the summary against three sittings
+whose medians are worked out by hand below.
+"""
+import statistics
+import sys
+
+TRAINING_HEADER = "model"
+STEP_HEADER = "threads"
+
+
+def cells(line):
+    """The cells of a Markdown table row, stripped."""
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def number(text):
+    """A cell as a float, or None for '-' or an empty cell."""
+    text = text.strip().rstrip("x%")
+    return None if text in ("", "-") else float(text)
+
+
+def tables(text):
+    """The Markdown tables of `text` (rows at the start of a line), each as (header, rows)."""
+    found, current = [], None
+    for line in text.splitlines():
+        if not line.startswith("|"):
+            current = None
+            continue
+        row = cells(line)
+        if current is None:
+            current = (row, [])
+            found.append(current)
+        elif not all(set(c) <= set("-:") for c in row):
+            current[1].append(dict(zip(current[0], row)))
+    return found
+
+
+def parse_sitting(text):
+    """{'training': {(model, batch): row}, 'step': {threads: row}} of one sitting."""
+    sitting = {"training": {}, "step": {}}
+    for header, rows in tables(text):
+        if header[0] == TRAINING_HEADER:
+            for r in rows:
+                sitting["training"][(r["model"], r["batch"])] = r
+        elif header[0] == STEP_HEADER and "torch fused step ms" in header:
+            for r in rows:
+                sitting["step"][r["threads"]] = r
+    return sitting
+
+
+def spread(values, digits, suffix="x"):
+    """'median (min-max)' of the values present."""
+    v = [x for x in values if x is not None]
+    if not v:
+        return "-"
+    f = "%." + str(digits) + "f"
+    return (f + suffix + " (" + f + "-" + f + ")") % (statistics.median(v), min(v), max(v))
+
+
+def median(values, fmt):
+    v = [x for x in values if x is not None]
+    return fmt % statistics.median(v) if v else "-"
+
+
+def met(values, goal):
+    """'yes (k of n)' when the median reaches the goal, else 'no (k of n)'."""
+    v = [x for x in values if x is not None]
+    if not v:
+        return "-"
+    hits = sum(x >= goal for x in v)
+    return "%s (%d of %d)" % ("yes" if statistics.median(v) >= goal else "no", hits, len(v))
+
+
+def best_torch(row):
+    """Torch's steps/s at its better thread setting ('default / 1 thread')."""
+    both = [number(x) for x in row["torch steps/s (default threads / 1 thread)"].split("/")]
+    both = [x for x in both if x is not None]
+    return max(both) if both else None
+
+
+def summarize(sittings):
+    """The README's table (Markdown lines) from parsed sittings."""
+    n = len(sittings)
+    out = [
+        "Medians of %d sittings of `benches/peers.sh`; the ratio is taken within each sitting," % n,
+        "and its range over the sittings is given.",
+        "",
+        "| target | caadam | peer | ratio: median (range) | goal | met |",
+        "|---|---:|---:|---:|---:|:---:|",
+    ]
+    keys = []
+    for s in sittings:
+        keys += [k for k in s["training"] if k not in keys]
+    for key in keys:
+        rows = [s["training"][key] for s in sittings if key in s["training"]]
+        ours = [number(r["caadam steps/s"]) for r in rows]
+        label = "%s, batch %s" % key
+        vs_jax = [number(r["vs JAX"]) for r in rows]
+        out.append("| %s, vs JAX/XLA compiled epoch (steps/s) | %s | %s | %s | >= 1.0x | %s |" % (
+            label, median(ours, "%.0f"), median([number(r["JAX steps/s"]) for r in rows], "%.0f"),
+            spread(vs_jax, 2), met(vs_jax, 1.0)))
+        vs_torch = [number(r["vs torch (best)"]) for r in rows]
+        if any(x is not None for x in vs_torch):
+            out.append("| %s, vs PyTorch eager, best of default and 1 thread (steps/s) | %s | %s | %s | >= 20x | %s |" % (
+                label, median(ours, "%.0f"), median([best_torch(r) for r in rows], "%.0f"),
+                spread(vs_torch, 1), met(vs_torch, 20.0)))
+    threads = []
+    for s in sittings:
+        threads += [t for t in s["step"] if t not in threads]
+    ways = [("step_store", "step_store ms", 1), ("step (its own scan)", "caadam step ms", 0),
+            ("step with the scan off", "unchecked ms", 2)]
+    for t in threads:
+        rows = [s["step"][t] for s in sittings if t in s["step"]]
+        torch = [number(r["torch fused step ms"]) for r in rows]
+        for name, column, i in ways:
+            ratio = [number(r["ratio (step / step_store / unchecked)"].split("/")[i]) for r in rows]
+            out.append("| Adam step, 1e7 parameters, %s thread%s, vs torch fused (ms): %s | %s | %s | %s | >= 1.0x | %s |" % (
+                t, "" if t == "1" else "s", name, median([number(r[column]) for r in rows], "%.2f"),
+                median(torch, "%.2f"), spread(ratio, 2), met(ratio, 1.0)))
+        huge = [median([number(r["same, torch on huge pages"].split("/")[i]) for r in rows], "%.2fx")
+                for _, _, i in ways]
+        out.append("| the same against torch on huge pages: %s | | %s | %s | | |" % (
+            " / ".join(name for name, _, _ in ways),
+            median([number(r["torch fused, huge pages, ms"]) for r in rows], "%.2f"), " / ".join(huge)))
+        store = [number(r["step_store / best triad"]) for r in rows]
+        step = [number(r["step / best triad"]) for r in rows]
+        out.append("| Adam step, %s thread%s, share of the same-footprint triad's bandwidth: step_store / step | | | %s / %s | >= 80%% | %s / %s |" % (
+            t, "" if t == "1" else "s", median(store, "%.0f%%"), median(step, "%.0f%%"),
+            met(store, 80.0), met(step, 80.0)))
+    return out
+
+
+# Three sittings (the tables only) for the self-test. Worked out by hand from the rows:
+# batch 32 vs JAX: ratios 1.42, 1.60, 1.30 -> median 1.42, range 1.30-1.60, all >= 1;
+# batch 128 vs torch: 18.07, 15.58, 12.23 -> 15.6x (12.2-18.1), none >= 20; torch best
+# per sitting 1216, 1423, 1361 -> median 1361; the large model vs JAX: 1.00, 1.00, 1.11
+# (torch is not timed on it: no PyTorch row); one thread, step_store: 1.06, 1.01, 1.06
+# -> 1.06 (1.01-1.06), ms 14.160, 11.468, 11.543 -> 11.54; two threads, step: 1.04, 1.08,
+# 1.15 -> 1.08, 3 of 3; shares of the triad one thread, step_store 92, 110, 126 -> 110%.
+SAMPLE = """
+| model | batch | caadam steps/s | JAX steps/s | torch steps/s (default threads / 1 thread) | vs JAX | vs torch (best) |
+|---|---|---|---|---|---|---|
+| 8-64-64-1 | 32 | 44409 | 31250 | 1589 / 1215 | 1.42 | 27.95 |
+| 8-64-64-1 | 128 | 21978 | 13659 | 1216 / 833 | 1.61 | 18.07 |
+| 8-1024-256-64-16-1 | 128 | 456 | 456 | - / - | 1.00 | - |
+
+    | threads | triad GB/s | (the bandwidth bench's own table, indented: not read) |
+
+| threads | caadam step ms | step_store ms | unchecked ms | torch fused step ms | torch fused, huge pages, ms | ratio (step / step_store / unchecked) | same, torch on huge pages | step / best triad | step_store / best triad |
+|---|---|---|---|---|---|---|---|---|---|
+| 1 | 16.036 | 14.160 | 13.371 | 14.996 | 14.162 | 0.94 / 1.06 / 1.12 | 0.88 / 1.00 / 1.06 | 92% | 92% |
+| 2 | 7.368 | 6.801 | 7.786 | 7.658 | 7.532 | 1.04 / 1.13 / 0.98 | 1.02 / 1.11 / 0.97 | 98% | 93% |
+=====
+| model | batch | caadam steps/s | JAX steps/s | torch steps/s (default threads / 1 thread) | vs JAX | vs torch (best) |
+|---|---|---|---|---|---|---|
+| 8-64-64-1 | 32 | 52295 | 32757 | 1531 / 1556 | 1.60 | 33.61 |
+| 8-64-64-1 | 128 | 22171 | 14428 | 1280 / 1423 | 1.54 | 15.58 |
+| 8-1024-256-64-16-1 | 128 | 470 | 469 | - / - | 1.00 | - |
+
+| threads | caadam step ms | step_store ms | unchecked ms | torch fused step ms | torch fused, huge pages, ms | ratio (step / step_store / unchecked) | same, torch on huge pages | step / best triad | step_store / best triad |
+|---|---|---|---|---|---|---|---|---|---|
+| 1 | 14.146 | 11.468 | 12.375 | 11.628 | 12.245 | 0.82 / 1.01 / 0.94 | 0.87 / 1.07 / 0.99 | 102% | 110% |
+| 2 | 7.411 | 6.064 | 6.023 | 8.018 | 7.279 | 1.08 / 1.32 / 1.33 | 0.98 / 1.20 / 1.21 | 113% | 121% |
+=====
+| model | batch | caadam steps/s | JAX steps/s | torch steps/s (default threads / 1 thread) | vs JAX | vs torch (best) |
+|---|---|---|---|---|---|---|
+| 8-64-64-1 | 32 | 42418 | 32639 | 923 / 846 | 1.30 | 45.96 |
+| 8-64-64-1 | 128 | 16646 | 15869 | 730 / 1361 | 1.05 | 12.23 |
+| 8-1024-256-64-16-1 | 128 | 528 | 477 | - / - | 1.11 | - |
+
+| threads | caadam step ms | step_store ms | unchecked ms | torch fused step ms | torch fused, huge pages, ms | ratio (step / step_store / unchecked) | same, torch on huge pages | step / best triad | step_store / best triad |
+|---|---|---|---|---|---|---|---|---|---|
+| 1 | 14.472 | 11.543 | 12.173 | 12.238 | 14.245 | 0.85 / 1.06 / 1.01 | 0.98 / 1.23 / 1.17 | 115% | 126% |
+| 2 | 6.768 | 5.826 | 6.315 | 7.763 | 7.682 | 1.15 / 1.33 / 1.23 | 1.14 / 1.32 / 1.22 | 120% | 122% |
+"""
+
+
+def self_test():
+    table = summarize([parse_sitting(t) for t in SAMPLE.split("=====")])
+    expected = [
+        "| 8-64-64-1, batch 32, vs JAX/XLA compiled epoch (steps/s) | 44409 | 32639 | 1.42x (1.30-1.60) | >= 1.0x | yes (3 of 3) |",
+        "| 8-64-64-1, batch 128, vs PyTorch eager, best of default and 1 thread (steps/s) | 21978 | 1361 | 15.6x (12.2-18.1) | >= 20x | no (0 of 3) |",
+        "| 8-1024-256-64-16-1, batch 128, vs JAX/XLA compiled epoch (steps/s) | 470 | 469 | 1.00x (1.00-1.11) | >= 1.0x | yes (3 of 3) |",
+        "| Adam step, 1e7 parameters, 1 thread, vs torch fused (ms): step_store | 11.54 | 12.24 | 1.06x (1.01-1.06) | >= 1.0x | yes (3 of 3) |",
+        "| Adam step, 1e7 parameters, 2 threads, vs torch fused (ms): step (its own scan) | 7.37 | 7.76 | 1.08x (1.04-1.15) | >= 1.0x | yes (3 of 3) |",
+        "| Adam step, 1 thread, share of the same-footprint triad's bandwidth: step_store / step | | | 110% / 102% | >= 80% | yes (3 of 3) / yes (3 of 3) |",
+    ]
+    missing = [row for row in expected if row not in table]
+    # The large model has no torch ratio, so no PyTorch row for it.
+    if any("8-1024-256-64-16-1, batch 128, vs PyTorch" in row for row in table):
+        missing.append("(a PyTorch row for the large model, which has no torch column)")
+    if missing:
+        print("\n".join(table))
+        print("\nself-test FAILED; expected rows not found:\n" + "\n".join(missing))
+        return 1
+    print("self-test passed: %d rows checked" % len(expected))
+    return 0
+
+
+def main(argv):
+    if argv[1:] == ["--self-test"]:
+        return self_test()
+    if len(argv) < 2 or argv[1].startswith("-"):
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    sittings = []
+    for path in argv[1:]:
+        with open(path, encoding="utf-8") as f:
+            sitting = parse_sitting(f.read())
+        if not sitting["training"] and not sitting["step"]:
+            print("error: %s holds no table of benches/peers.sh" % path, file=sys.stderr)
+            return 1
+        sittings.append(sitting)
+    print("\n".join(summarize(sittings)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
