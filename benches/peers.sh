@@ -15,7 +15,9 @@
 #       pages and with THP_MEM_ALLOC_ENABLE=1, on huge pages as ours are), on 1 thread
 #       and on all cores.
 # and prints a Markdown table of steps per second and the ratios. Absolute speeds drift
-# between sittings on a shared machine; the ratios are the result. Run it a few times.
+# between sittings on a shared machine; the ratios are the result. Run it many times and
+# summarize the sittings with benches/peers_summary.py (medians of the ratios, ranges, how
+# often each goal was met), as the README's table was.
 #
 # Usage: benches/peers.sh            (from the repository root)
 # Environment:
