@@ -91,55 +91,68 @@ def best_torch(row):
     return max(both) if both else None
 
 
+def row(*cells):
+    """A Markdown table row (an empty cell as `| |`)."""
+    return "|" + "|".join(" %s " % c if c else " " for c in cells) + "|"
+
+
+def in_order(dicts):
+    """The keys of the dicts, in the order they first appear."""
+    keys = []
+    for d in dicts:
+        keys += [k for k in d if k not in keys]
+    return keys
+
+
 def summarize(sittings):
     """The README's table (Markdown lines) from parsed sittings."""
-    n = len(sittings)
     out = [
-        "Medians of %d sittings of `benches/peers.sh`; the ratio is taken within each sitting," % n,
-        "and its range over the sittings is given.",
+        "Medians of %d sittings of `benches/peers.sh`; the ratio is taken within each"
+        % len(sittings),
+        "sitting, and its range over the sittings is given.",
         "",
-        "| target | caadam | peer | ratio: median (range) | goal | met |",
+        row("target", "caadam", "peer", "ratio: median (range)", "goal", "met"),
         "|---|---:|---:|---:|---:|:---:|",
     ]
-    keys = []
-    for s in sittings:
-        keys += [k for k in s["training"] if k not in keys]
-    for key in keys:
+    for key in in_order(s["training"] for s in sittings):
         rows = [s["training"][key] for s in sittings if key in s["training"]]
-        ours = [number(r["caadam steps/s"]) for r in rows]
         label = "%s, batch %s" % key
+        ours = median([number(r["caadam steps/s"]) for r in rows], "%.0f")
+        jax = median([number(r["JAX steps/s"]) for r in rows], "%.0f")
         vs_jax = [number(r["vs JAX"]) for r in rows]
-        out.append("| %s, vs JAX/XLA compiled epoch (steps/s) | %s | %s | %s | >= 1.0x | %s |" % (
-            label, median(ours, "%.0f"), median([number(r["JAX steps/s"]) for r in rows], "%.0f"),
-            spread(vs_jax, 2), met(vs_jax, 1.0)))
+        out.append(row(label + ", vs JAX/XLA compiled epoch (steps/s)", ours, jax,
+                       spread(vs_jax, 2), ">= 1.0x", met(vs_jax, 1.0)))
         vs_torch = [number(r["vs torch (best)"]) for r in rows]
         if any(x is not None for x in vs_torch):
-            out.append("| %s, vs PyTorch eager, best of default and 1 thread (steps/s) | %s | %s | %s | >= 20x | %s |" % (
-                label, median(ours, "%.0f"), median([best_torch(r) for r in rows], "%.0f"),
-                spread(vs_torch, 1), met(vs_torch, 20.0)))
-    threads = []
-    for s in sittings:
-        threads += [t for t in s["step"] if t not in threads]
+            torch = median([best_torch(r) for r in rows], "%.0f")
+            out.append(row(label + ", vs PyTorch eager, best of default and 1 thread (steps/s)",
+                           ours, torch, spread(vs_torch, 1), ">= 20x", met(vs_torch, 20.0)))
+    # (name, column of our time, position in the ratio cells "step / step_store / unchecked")
     ways = [("step_store", "step_store ms", 1), ("step (its own scan)", "caadam step ms", 0),
             ("step with the scan off", "unchecked ms", 2)]
-    for t in threads:
+    for t in in_order(s["step"] for s in sittings):
         rows = [s["step"][t] for s in sittings if t in s["step"]]
-        torch = [number(r["torch fused step ms"]) for r in rows]
+        threads = "1 thread" if t == "1" else t + " threads"
+        torch = median([number(r["torch fused step ms"]) for r in rows], "%.2f")
         for name, column, i in ways:
-            ratio = [number(r["ratio (step / step_store / unchecked)"].split("/")[i]) for r in rows]
-            out.append("| Adam step, 1e7 parameters, %s thread%s, vs torch fused (ms): %s | %s | %s | %s | >= 1.0x | %s |" % (
-                t, "" if t == "1" else "s", name, median([number(r[column]) for r in rows], "%.2f"),
-                median(torch, "%.2f"), spread(ratio, 2), met(ratio, 1.0)))
-        huge = [median([number(r["same, torch on huge pages"].split("/")[i]) for r in rows], "%.2fx")
-                for _, _, i in ways]
-        out.append("| the same against torch on huge pages: %s | | %s | %s | | |" % (
-            " / ".join(name for name, _, _ in ways),
-            median([number(r["torch fused, huge pages, ms"]) for r in rows], "%.2f"), " / ".join(huge)))
+            ours = median([number(r[column]) for r in rows], "%.2f")
+            ratio = [number(r["ratio (step / step_store / unchecked)"].split("/")[i])
+                     for r in rows]
+            out.append(row("Adam step, 1e7 parameters, %s, vs torch fused (ms): %s"
+                           % (threads, name), ours, torch, spread(ratio, 2), ">= 1.0x",
+                           met(ratio, 1.0)))
+        torch_huge = median([number(r["torch fused, huge pages, ms"]) for r in rows], "%.2f")
+        vs_huge = [median([number(r["same, torch on huge pages"].split("/")[i]) for r in rows],
+                          "%.2fx") for _, _, i in ways]
+        out.append(row("the same against torch on huge pages: "
+                       + " / ".join(name for name, _, _ in ways),
+                       "", torch_huge, " / ".join(vs_huge), "", ""))
         store = [number(r["step_store / best triad"]) for r in rows]
         step = [number(r["step / best triad"]) for r in rows]
-        out.append("| Adam step, %s thread%s, share of the same-footprint triad's bandwidth: step_store / step | | | %s / %s | >= 80%% | %s / %s |" % (
-            t, "" if t == "1" else "s", median(store, "%.0f%%"), median(step, "%.0f%%"),
-            met(store, 80.0), met(step, 80.0)))
+        out.append(row("Adam step, %s, share of the same-footprint triad's bandwidth:"
+                       " step_store / step" % threads, "", "",
+                       median(store, "%.0f%%") + " / " + median(step, "%.0f%%"), ">= 80%",
+                       met(store, 80.0) + " / " + met(step, 80.0)))
     return out
 
 

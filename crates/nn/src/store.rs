@@ -56,7 +56,8 @@ pub struct ParamStore {
 /// original knows about its gradients.
 ///
 /// ```
-/// let store = caadam_nn::ParamStore::from_values(caadam_nn::ParamLayout::flat("p", 2), vec![1.0, 2.0]).unwrap();
+/// use caadam_nn::{ParamLayout, ParamStore};
+/// let store = ParamStore::from_values(ParamLayout::flat("p", 2), vec![1.0, 2.0]).unwrap();
 /// assert_eq!(store.clone(), store);
 /// ```
 impl Clone for ParamStore {
