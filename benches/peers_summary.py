@@ -39,12 +39,12 @@ def tables(text):
         if not line.startswith("|"):
             current = None
             continue
-        row = cells(line)
+        values = cells(line)
         if current is None:
-            current = (row, [])
+            current = (values, [])
             found.append(current)
-        elif not all(set(c) <= set("-:") for c in row):
-            current[1].append(dict(zip(current[0], row)))
+        elif not all(set(c) <= set("-:") for c in values):  # not the |---| line
+            current[1].append(dict(zip(current[0], values)))
     return found
 
 
