@@ -113,7 +113,7 @@ unsafe fn sgemm(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: *mut f32, rsc: usize
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gemm::tests::{values, view};
+    use crate::gemm::tests::{differing_bits, values, view};
 
     #[test]
     fn pieces_are_whole_tiles_that_cover_the_side() {
@@ -149,11 +149,8 @@ mod tests {
                 for parts in 1..=4 {
                     let mut c = c0.clone();
                     sgemm_in_parts(a, b, beta, &mut c, parts);
-                    let differ = c
-                        .iter()
-                        .zip(&whole)
-                        .filter(|(x, y)| x.to_bits() != y.to_bits());
-                    assert_eq!(differ.count(), 0, "{m}x{k}x{n}, beta {beta}, {parts} parts");
+                    let differ = differing_bits(&c, &whole);
+                    assert_eq!(differ, 0, "{m}x{k}x{n}, beta {beta}, {parts} parts");
                 }
             }
         }

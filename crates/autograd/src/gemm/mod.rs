@@ -12,27 +12,31 @@
 //! are, so it needs no packing and allocates nothing. (For mid-sized products it reads B
 //! from panels copied into a scratch buffer that is kept from call to call: `panel.rs`.)
 //!
-//! Files: this one dispatches (our kernel, packed panels, the swapped product or `sgemm`,
-//! one thread or row blocks on rayon); `kernel.rs` is the register-blocked kernel;
-//! `panel.rs` packs B for it; `swapped.rs` computes `C^T = B^T A^T` for a transposed B (the
-//! input gradient of a wide layer) instead of transposing all of B into panels; `simd.rs`
-//! the few AVX-512 and AVX2 operations it uses; `large.rs` runs `sgemm` in one piece per
-//! thread.
+//! Files: this one dispatches (our kernel, packed panels, the swapped product, the
+//! one-column product or `sgemm`, one thread or row blocks on rayon); `kernel.rs` is the
+//! register-blocked kernel; `matvec.rs` the one-column product with a row-major A on
+//! AVX-512 (A's tiles transposed in registers); `panel.rs` packs B for the kernel;
+//! `swapped.rs` computes `C^T = B^T A^T` for a transposed B (the input gradient of a wide
+//! layer) instead of transposing all of B into panels; `simd.rs` the few AVX-512 and AVX2
+//! operations they use, and the in-register transposes; `large.rs` runs `sgemm` in one
+//! piece per thread.
 //!
 //! ## The blocking
 //!
 //! With B row-major, row `p` of B holds `B[p, j..j + W]` contiguously. The micro-kernel
-//! keeps an `R x W` block of C in SIMD registers (AVX-512: 12 rows by 32 columns = 24
-//! registers of 16 lanes; AVX2: 4 rows by 16 columns = 8 registers of 8 lanes) and, for
-//! `p = 0..k`, loads row `p` of B into `W / lanes` registers, broadcasts `A[i, p]` for each
-//! of the `R` rows and does `R * W / lanes` fused multiply-adds. Each loaded row of B is
-//! used `R` times, each scalar of A `W` times, and the block of C is written once at the
-//! end. With 24 (or 8) independent accumulators there is enough work in flight to cover the
-//! 4-cycle latency of the two FMA units. Columns left over after the `W`-wide panels go
-//! through one-register panels, then single columns; rows left over after the `R`-row
-//! blocks go eight at once (AVX-512 only), then four at a time, then one at a time. (12 rows
-//! measured 2-4% faster than 8 on a whole 8-64-64-1 training step at batch 128.) With
-//! `beta = 0` the previous contents of C are never read.
+//! keeps an `R x W` block of C in SIMD registers (AVX-512: 6 rows by 64 columns when C is
+//! at least 64 wide, else 12 rows by 32 columns, either way 24 registers of 16 lanes; AVX2:
+//! 4 rows by 16 columns = 8 registers of 8 lanes) and, for `p = 0..k`, loads row `p` of B
+//! into `W / lanes` registers, broadcasts `A[i, p]` for each of the `R` rows and does
+//! `R * W / lanes` fused multiply-adds. Each loaded row of B is used `R` times, each scalar
+//! of A `W` times, and the block of C is written once at the end. With 24 (or 8)
+//! independent accumulators there is enough work in flight to cover the 4-cycle latency of
+//! the two FMA units. Columns left over after the `W`-wide panels go through narrower
+//! panels (two registers, then one), then single columns; rows left over after the `R`-row
+//! blocks go eight at once (after 12-row blocks), then four, then two, then one at a time.
+//! (For 32-column C, 12 rows measured 2-4% faster than 8 on a whole 8-64-64-1 training step
+//! at batch 128; why 6 x 64 beats 12 x 32 where it fits: `kernel.rs`.) With `beta = 0` the
+//! previous contents of C are never read.
 //!
 //! When B's rows are not contiguous (the backward product `dC B^T`), B is first copied into
 //! a scratch buffer in row-major order; the scratch is kept between calls, so a warm step
@@ -58,7 +62,8 @@
 //! panels hold the same numbers; `panel.rs` tests the bits), nor on whether it was computed
 //! as element `(j, i)` of `C^T = B^T A^T` (the chain multiplies the same two numbers in the
 //! other order, which a fused multiply-add, rounding once, does not see; `swapped.rs` tests
-//! the bits). `sgemm` has its own arithmetic (fused chains over runs of 256 `k`, added to C
+//! the bits), nor, for one column, on whether A's columns came from a copy or from tiles
+//! transposed in registers (`matvec.rs` tests the bits). `sgemm` has its own arithmetic (fused chains over runs of 256 `k`, added to C
 //! run by run), also the same for every element whatever part of C a call covers;
 //! `large.rs` tests that its pieces give the bits of one call. On x86-64 the kernel is
 //! compiled for AVX-512 and for AVX2+FMA and picked at run time; a CPU with neither runs the
@@ -72,6 +77,8 @@ use kernel::small_gemm;
 
 mod kernel;
 mod large;
+#[cfg(target_arch = "x86_64")]
+mod matvec;
 mod panel;
 #[cfg(target_arch = "x86_64")]
 mod simd;
@@ -194,13 +201,20 @@ pub(crate) fn gemm(a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32], scrat
         }
         return;
     }
+    #[cfg(target_arch = "x86_64")]
+    if matvec::takes(a, n) {
+        // One column and a row-major A (the output layer's forward), on AVX-512: A's tiles
+        // transposed in registers (`matvec.rs`) instead of the copy below.
+        matvec::row_major_matvec(a, b.data, b.rs, beta, c);
+        return;
+    }
     // The kernel, reading B in place: its rows must be contiguous.
     let (a, b) = if n == 1 && a.cs == 1 && a.rs != 1 && m >= TRANSPOSE_A_MIN_ROWS {
-        // One column and a row-major A (the output layer's forward): the kernel reads A
-        // down its columns, which for a row-major A gathers scattered elements at every
-        // step of every chain. A's transpose, copied once, is read with contiguous loads by
-        // four chains at a time (see `Job::single_column`). B, a single column, needs no
-        // copy, so the scratch is free for A.
+        // One column and a row-major A (the output layer's forward) without AVX-512: the
+        // kernel reads A down its columns, which for a row-major A gathers scattered
+        // elements at every step of every chain. A's transpose, copied once, is read with
+        // contiguous loads by four chains at a time (see `Job::single_column`). B, a single
+        // column, needs no copy, so the scratch is free for A.
         let at = copy_row_major(a.t(), scratch);
         (MatRef::row_major(at, k, m).t(), b)
     } else if b.rows_contiguous() {
@@ -385,6 +399,16 @@ pub(super) mod tests {
         (0..len).map(|i| ((i as f32) * k + 0.3).sin()).collect()
     }
 
+    /// How many elements of `got` differ from `want` in their bits (0 when the two paths
+    /// computed the same numbers).
+    pub(super) fn differing_bits(got: &[f32], want: &[f32]) -> usize {
+        assert_eq!(got.len(), want.len());
+        got.iter()
+            .zip(want)
+            .filter(|(x, y)| x.to_bits() != y.to_bits())
+            .count()
+    }
+
     /// `data` as a `rows x cols` view: row-major, or the transpose of a row-major
     /// `cols x rows` matrix (the backward products' operands).
     pub(super) fn view(data: &[f32], rows: usize, cols: usize, transposed: bool) -> MatRef<'_> {
@@ -555,12 +579,23 @@ pub(super) mod tests {
     fn each_element_is_one_fused_chain_over_k() {
         // The documented arithmetic, bit for bit: acc = fma(a, b, acc) over p in order, then
         // C = acc (beta 0) or C + acc (beta 1). The shapes reach every path of the kernel:
-        // 12-, 8-, 4- and 1-row blocks, 32-, 16-wide and single-column panels, and the one-column
-        // product (n = 1) with row-major and transposed A over each of its row tiers.
+        // for C narrower than 64, 12-, 8-, 4-, 2- and 1-row blocks on 32-, 16-wide and
+        // single-column panels (27 x 49 = 12 + 8 + 4 + 2 + 1 rows by 32 + 16 + 1 columns); for C at least 64 wide, 6-, 4-, 2- and 1-row blocks on 64-,
+        // 32-, 16-wide and single-column panels (19 x 115 = 2 x 6 + 4 + 2 + 1 rows by
+        // 64 + 32 + 16 + 3 columns); and the one-column product (n = 1) with row-major and
+        // transposed A over each of its row tiers.
         let fused = cfg!(target_arch = "x86_64")
             && (std::is_x86_feature_detected!("avx512f")
                 || (std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")));
-        let mut shapes = vec![(6, 19, 41), (29, 64, 64), (13, 5, 33), (20, 31, 48)];
+        let mut shapes = vec![
+            (6, 19, 41),
+            (29, 64, 64),
+            (13, 5, 33),
+            (20, 31, 48),
+            (19, 23, 115),
+            (22, 9, 64),
+            (27, 7, 49),
+        ];
         for m in [1, 7, 8, 13, 16, 17, 40, 64, 70, 130] {
             shapes.push((m, 23, 1));
         }

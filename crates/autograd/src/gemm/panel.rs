@@ -76,7 +76,7 @@ pub(super) fn packed_gemm(
 mod tests {
     use super::*;
     use crate::gemm::copy_row_major;
-    use crate::gemm::tests::{naive, pool, values, view};
+    use crate::gemm::tests::{differing_bits, naive, pool, values, view};
 
     #[test]
     fn packed_panels_give_the_unpacked_kernels_bits() {
@@ -113,13 +113,9 @@ mod tests {
                     for threads in 1..=3 {
                         let mut c = c0.clone();
                         pool(threads).install(|| packed_gemm(a, b, beta, &mut c, &mut packed));
-                        let differ = c
-                            .iter()
-                            .zip(&want)
-                            .filter(|(x, y)| x.to_bits() != y.to_bits())
-                            .count();
                         assert_eq!(
-                            differ, 0,
+                            differing_bits(&c, &want),
+                            0,
                             "{m}x{k}x{n} ta={ta} tb={tb} beta={beta} on {threads} threads"
                         );
                     }

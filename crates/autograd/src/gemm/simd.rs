@@ -146,3 +146,82 @@ pub(super) unsafe fn transpose8x8(
         }
     }
 }
+
+/// The transpose of a 16 x 16 tile held as sixteen row registers: element `q` of the
+/// returned register `j` is element `j` of row `q`, so register `j` is column `j` of the
+/// tile. Four rounds of sixteen shuffles, all in registers: rows interleaved in pairs, then
+/// pairs of pairs (as 64-bit elements), after which each 128-bit lane holds four rows of one
+/// column; then two rounds moving whole 128-bit lanes gather each column's four lanes.
+///
+/// Safety: the CPU supports AVX-512F.
+#[inline]
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn transpose16x16(r: [__m512; 16]) -> [__m512; 16] {
+    // Round 1, rows 2h and 2h + 1 (a and b), per 128-bit lane l (elements 4l..4l + 4):
+    // t[2h] = (a[4l] b[4l] a[4l+1] b[4l+1]), t[2h + 1] = (a[4l+2] b[4l+2] a[4l+3] b[4l+3]).
+    let t: [__m512; 16] = std::array::from_fn(|s| {
+        let (a, b) = (r[s & !1], r[s | 1]);
+        if s % 2 == 0 {
+            _mm512_unpacklo_ps(a, b)
+        } else {
+            _mm512_unpackhi_ps(a, b)
+        }
+    });
+    // Round 2, rows 4g..4g + 4: lane l of u[4g + c] is column 4l + c of those four rows.
+    let u: [__m512; 16] = std::array::from_fn(|s| {
+        let (g, c) = (s / 4, s % 4);
+        // the round-1 registers of rows 4g, 4g + 1 and of rows 4g + 2, 4g + 3 holding
+        // columns 4l + c (the low ones for c < 2)
+        let first = _mm512_castps_pd(t[4 * g + c / 2]);
+        let second = _mm512_castps_pd(t[4 * g + 2 + c / 2]);
+        _mm512_castpd_ps(if c % 2 == 0 {
+            _mm512_unpacklo_pd(first, second)
+        } else {
+            _mm512_unpackhi_pd(first, second)
+        })
+    });
+    // Rounds 3 and 4: for each c, lanes (U0 U1 U2 U3) = u[c], u[4 + c], u[8 + c], u[12 + c]
+    // hold rows 0-3, 4-7, 8-11, 12-15; column 4l + c is lane l of each, in that order:
+    // a 4 x 4 transpose of 128-bit lanes.
+    let mut columns = [_mm512_setzero_ps(); 16];
+    for c in 0..4 {
+        let (u0, u1, u2, u3) = (u[c], u[4 + c], u[8 + c], u[12 + c]);
+        let v0 = _mm512_shuffle_f32x4::<0x44>(u0, u1); // (U0.0 U0.1 U1.0 U1.1)
+        let v1 = _mm512_shuffle_f32x4::<0xEE>(u0, u1); // (U0.2 U0.3 U1.2 U1.3)
+        let v2 = _mm512_shuffle_f32x4::<0x44>(u2, u3); // (U2.0 U2.1 U3.0 U3.1)
+        let v3 = _mm512_shuffle_f32x4::<0xEE>(u2, u3); // (U2.2 U2.3 U3.2 U3.3)
+        columns[c] = _mm512_shuffle_f32x4::<0x88>(v0, v2); // lanes 0 of U0..U3
+        columns[4 + c] = _mm512_shuffle_f32x4::<0xDD>(v0, v2); // lanes 1
+        columns[8 + c] = _mm512_shuffle_f32x4::<0x88>(v1, v3); // lanes 2
+        columns[12 + c] = _mm512_shuffle_f32x4::<0xDD>(v1, v3); // lanes 3
+    }
+    columns
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transpose16x16_returns_the_columns() {
+        if !std::is_x86_feature_detected!("avx512f") {
+            return;
+        }
+        // distinct values: element (i, j) is 100 i + j
+        let tile: Vec<f32> = (0..256).map(|e| (100 * (e / 16) + e % 16) as f32).collect();
+        let mut out = [[0.0f32; 16]; 16];
+        // SAFETY: AVX-512F is present (checked above); each row and each output row holds 16
+        // floats.
+        unsafe {
+            let rows = std::array::from_fn(|i| _mm512_loadu_ps(tile.as_ptr().add(16 * i)));
+            for (column, out) in transpose16x16(rows).into_iter().zip(&mut out) {
+                _mm512_storeu_ps(out.as_mut_ptr(), column);
+            }
+        }
+        for (j, column) in out.iter().enumerate() {
+            for (i, &x) in column.iter().enumerate() {
+                assert_eq!(x, (100 * i + j) as f32, "element {i} of column {j}");
+            }
+        }
+    }
+}
