@@ -76,7 +76,9 @@ pub fn run(task: &Task, config: &OptimizerConfig, seed: u64) -> RunResult {
     let mut optimizer: Box<dyn Optimizer> = config
         .build(params.layout())
         .expect("the zoo's configs are valid");
-    let mut batches = BatchIter::new(&task.train, task.batch_size, seed ^ 0x5eed_ba7c);
+    // The next epoch's order drawn while this one trains, as `caadam::train::fit` does.
+    let mut batches = BatchIter::new(&task.train, task.batch_size, seed ^ 0x5eed_ba7c)
+        .prefetching(rayon::current_num_threads() > 1);
     let per_epoch = batches.batches_per_epoch();
     let mut tape = Tape::new();
     let mut result = RunResult {

@@ -151,7 +151,10 @@ pub fn errors_on(model: &dyn Module, params: &ParamStore, data: &Dataset) -> (f6
 /// Trains `model` (its parameters in `params`) on `train` with mean squared error.
 ///
 /// Each epoch visits every row once in a seeded shuffled order, in mini-batches; each batch
-/// is one forward pass on the tape, one backward pass, one optimizer step. With `val`, the
+/// is one forward pass on the tape, one backward pass, one optimizer step. When the current
+/// rayon pool has more than one thread, each next epoch's order is drawn on a helper
+/// thread while the epoch before it trains ([`BatchIter::prefetching`]; the same orders
+/// either way). With `val`, the
 /// validation MSE is computed after every epoch and fed to early stopping (which may stop
 /// training and, at the end, restores the best weights) and to the Keras-style plateau
 /// schedule (which may lower the optimizer's learning rate for the next epoch). Without
@@ -187,7 +190,10 @@ pub fn fit(
     config: &FitConfig,
     on_epoch: &mut dyn FnMut(&EpochEnd),
 ) -> Result<History, OptimError> {
-    let mut batches = BatchIter::new(train, config.batch_size, config.shuffle_seed);
+    // The next epoch's order drawn while this one trains, when there is a second core
+    // (same orders either way).
+    let mut batches = BatchIter::new(train, config.batch_size, config.shuffle_seed)
+        .prefetching(rayon::current_num_threads() > 1);
     let mut early = val.and(config.early_stopping).map(EarlyStopping::new);
     let mut plateau = val.and(config.plateau).map(KerasPlateau::new);
     let mut tape = Tape::new();

@@ -151,3 +151,33 @@ fn batch_larger_than_the_data_and_empty_data() {
     assert_eq!(batches.batches_per_epoch(), 0);
     assert!(batches.next_batch().is_none());
 }
+
+#[test]
+fn prefetched_orders_are_the_plain_ones_in_two_buffers() {
+    // Epochs in sequence (drawn ahead), the same epoch again and jumps back and forward
+    // (drawn in place, the order drawn ahead thrown away): same orders and batches as
+    // without prefetching, and the orders live in two buffers throughout.
+    let ds = indexed(1000);
+    let mut plain = BatchIter::new(&ds, 96, 11);
+    let mut ahead = BatchIter::new(&ds, 96, 11).prefetching(true);
+    let mut buffers = HashSet::new();
+    for epoch in [0, 1, 2, 3, 3, 9, 10, 4, 5, 6] {
+        plain.start_epoch(epoch);
+        ahead.start_epoch(epoch);
+        assert_eq!(ahead.epoch(), epoch);
+        assert_eq!(plain.order(), ahead.order(), "epoch {epoch}");
+        buffers.insert(ahead.order().as_ptr() as usize);
+        while let Some(want) = plain.next_batch() {
+            let want = (want.x.to_vec(), want.y.to_vec());
+            let got = ahead.next_batch().expect("as many batches");
+            assert_eq!((got.x, got.y), (&want.0[..], &want.1[..]), "epoch {epoch}");
+        }
+        assert!(ahead.next_batch().is_none());
+    }
+    assert_eq!(buffers.len(), 2, "an order buffer was reallocated");
+    // Switched off again: what was being drawn is still waited for and used.
+    let mut ahead = ahead.prefetching(false);
+    plain.start_epoch(11);
+    ahead.start_epoch(11);
+    assert_eq!(plain.order(), ahead.order());
+}
