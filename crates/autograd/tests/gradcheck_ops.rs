@@ -199,12 +199,18 @@ fn affine_relu_matches_the_separate_ops(m: usize, k: usize, n: usize, shared_bia
 #[test]
 fn affine_relu_is_relu_of_affine_bit_for_bit() {
     for shared_bias in [false, true] {
-        // small (one fused pass: column blocks of 64, 16 and 1), 1 x 1, no rows, and a
-        // [128, 1024] output, the size from which the passes run on the rayon pool
+        // small (one fused pass: column blocks of 64, 16 and 1; products on the kernel's
+        // 12-row blocks with 8-, 4-, 2- and 1-row rests, and on its 6 x 64 blocks as at
+        // batch 128 with a 4-row rest), 1 x 1, a weight too large to read in place (packed
+        // panels), no rows, and a [128, 1024] output, the size from which the passes run on
+        // the rayon pool
         for (m, k, n) in [
             (37, 29, 45),
             (20, 5, 150),
+            (27, 7, 49),
+            (130, 64, 64),
             (1, 1, 1),
+            (20, 200, 200),
             (0, 3, 4),
             (128, 8, 1024),
         ] {

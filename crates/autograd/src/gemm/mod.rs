@@ -153,7 +153,8 @@ pub(crate) const PACKED_MAX_B: usize = 1 << 18;
 pub(crate) const PAR_MIN_MACS: usize = 1 << 22;
 
 /// Rows of C per parallel block (see [`PAR_MIN_MACS`]): four of the AVX-512 kernel's
-/// 12-row blocks (twelve of AVX2's 4-row ones). With 64, every block ended in a 4-row block
+/// 12-row blocks, or eight of its 6-row ones for C at least 64 wide (twelve of AVX2's 4-row
+/// ones). With 64, when the blocks were all 12 rows, every block ended in a 4-row block
 /// (64 = 5 x 12 + 4), which has too few accumulators to keep both FMA units busy; the
 /// [1024, 256, 64, 16] step's two 1024-row products (the big layer's weight gradient and,
 /// swapped, its input gradient) made 48 about 1.5% faster a step on two threads and on one
