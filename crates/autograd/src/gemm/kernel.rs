@@ -55,11 +55,11 @@ pub(super) fn small_gemm(
 /// The wide block is the faster where it fits. Each broadcast reads a different row of A
 /// (row-major A: `rs` floats apart), and the compiled loop spends integer instructions on
 /// those addresses: about 15 a step for twelve rows, 8 for six (counted in the
-/// disassembly), for the same 24 multiply-adds. Integer instructions may issue on the two
-/// ports the 512-bit multiply-adds need, and it loads fewer registers' worth a
-/// multiply-add (10 loads for 24 against 14). (No cycle counters on the development
-/// machine to say which of the two mattered.) Measured (medians, the two
-/// shapes alternating in one process, same bits): a 128 x 64 x 64 product alone 0.90x the
+/// disassembly), for the same 24 multiply-adds, and integer instructions may take the two
+/// ports the 512-bit multiply-adds need; the six-row block also loads less per
+/// multiply-add (10 loads for 24, against 14). (The development machine has no cycle
+/// counters to say which of the two matters.) Measured (medians, the two shapes
+/// alternating in one process, same bits): a 128 x 64 x 64 product alone 0.90x the
 /// time; forward and backward of an 8-64-64-1 MLP 0.95x at batch 128 and at batch 32; the
 /// `california_housing` example 1.09x steps/s at batch 128 (20 paired runs) and 1.07x at
 /// batch 32 (12), `[1024,256,64,16]` 1.03x (8). With 32 columns, six rows by two registers
