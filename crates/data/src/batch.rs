@@ -1,5 +1,6 @@
 //! Seeded shuffling mini-batches, copied into buffers reused from batch to batch.
 
+use std::mem::{replace, take};
 use std::thread::JoinHandle;
 
 use rand::seq::SliceRandom;
@@ -185,23 +186,31 @@ impl<'a> BatchIter<'a> {
     pub fn start_epoch(&mut self, epoch: u64) {
         self.epoch = epoch;
         self.position = 0;
-        let spare = match std::mem::replace(&mut self.next, Next::Spare(Vec::new())) {
+        // An order drawn ahead is waited for; if it is this epoch's, it is the order.
+        let ahead = match replace(&mut self.next, Next::Spare(Vec::new())) {
             Next::Drawing(drawn, helper) => {
                 let order = helper
                     .join()
                     .expect("BatchIter: the thread drawing an order panicked");
-                if drawn == epoch {
-                    self.next = Next::Spare(std::mem::replace(&mut self.order, order));
-                    self.draw_ahead();
-                    return;
-                }
-                order
+                Some((drawn, order))
             }
-            Next::Spare(spare) => spare,
+            Next::Spare(spare) => {
+                self.next = Next::Spare(spare);
+                None
+            }
         };
-        self.next = Next::Spare(spare);
-        let order = std::mem::take(&mut self.order);
-        self.order = draw_order(self.data.n, self.seed, epoch, order);
+        match ahead {
+            Some((drawn, order)) if drawn == epoch => {
+                self.next = Next::Spare(replace(&mut self.order, order));
+            }
+            other => {
+                if let Some((_, order)) = other {
+                    self.next = Next::Spare(order); // another epoch's: only its buffer
+                }
+                let buffer = take(&mut self.order);
+                self.order = draw_order(self.data.n, self.seed, epoch, buffer);
+            }
+        }
         self.draw_ahead();
     }
 
@@ -210,8 +219,8 @@ impl<'a> BatchIter<'a> {
         if !self.prefetch {
             return;
         }
-        if let Next::Spare(spare) = std::mem::replace(&mut self.next, Next::Spare(Vec::new())) {
-            let (n, seed, epoch) = (self.data.n, self.seed, self.epoch + 1);
+        if let Next::Spare(spare) = &mut self.next {
+            let (n, seed, epoch, spare) = (self.data.n, self.seed, self.epoch + 1, take(spare));
             let helper = std::thread::spawn(move || draw_order(n, seed, epoch, spare));
             self.next = Next::Drawing(epoch, helper);
         }
@@ -296,7 +305,11 @@ mod tests {
     fn the_next_epoch_is_drawn_ahead_only_when_prefetching() {
         let ds = Dataset::new(vec![0.0; 50], vec![0.0; 50], vec!["x".into()], "y");
         let mut plain = BatchIter::new(&ds, 8, 0);
-        let mut ahead = BatchIter::new(&ds, 8, 0).prefetching(true);
+        // asked twice: the second call keeps the draw the first one started
+        let mut ahead = BatchIter::new(&ds, 8, 0)
+            .prefetching(true)
+            .prefetching(true);
+        assert!(matches!(ahead.next, Next::Drawing(1, _)));
         for epoch in [0, 1, 5] {
             plain.start_epoch(epoch);
             ahead.start_epoch(epoch);
