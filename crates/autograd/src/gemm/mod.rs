@@ -63,9 +63,10 @@
 //! as element `(j, i)` of `C^T = B^T A^T` (the chain multiplies the same two numbers in the
 //! other order, which a fused multiply-add, rounding once, does not see; `swapped.rs` tests
 //! the bits), nor, for one column, on whether A's columns came from a copy or from tiles
-//! transposed in registers (`matvec.rs` tests the bits). `sgemm` has its own arithmetic (fused chains over runs of 256 `k`, added to C
-//! run by run), also the same for every element whatever part of C a call covers;
-//! `large.rs` tests that its pieces give the bits of one call. On x86-64 the kernel is
+//! transposed in registers (`matvec.rs` tests the bits). `sgemm` has its own arithmetic
+//! (fused chains over runs of 256 `k`, added to C run by run), also the same for every
+//! element whatever part of C a call covers; `large.rs` tests that its pieces give the
+//! bits of one call. On x86-64 the kernel is
 //! compiled for AVX-512 and for AVX2+FMA and picked at run time; a CPU with neither runs the
 //! portable version, which rounds after the multiply and after the add (no fused
 //! multiply-add), so its last bits can differ from an FMA machine's (as `sgemm`'s do across
@@ -581,10 +582,11 @@ pub(super) mod tests {
         // The documented arithmetic, bit for bit: acc = fma(a, b, acc) over p in order, then
         // C = acc (beta 0) or C + acc (beta 1). The shapes reach every path of the kernel:
         // for C narrower than 64, 12-, 8-, 4-, 2- and 1-row blocks on 32-, 16-wide and
-        // single-column panels (27 x 49 = 12 + 8 + 4 + 2 + 1 rows by 32 + 16 + 1 columns); for C at least 64 wide, 6-, 4-, 2- and 1-row blocks on 64-,
-        // 32-, 16-wide and single-column panels (19 x 115 = 2 x 6 + 4 + 2 + 1 rows by
-        // 64 + 32 + 16 + 3 columns); and the one-column product (n = 1) with row-major and
-        // transposed A over each of its row tiers.
+        // single-column panels (27 x 49 = 12 + 8 + 4 + 2 + 1 rows by 32 + 16 + 1 columns);
+        // for C at least 64 wide, 6-, 4-, 2- and 1-row blocks on 64-, 32-, 16-wide and
+        // single-column panels (19 x 115 = 2 x 6 + 4 + 2 + 1 rows by 64 + 32 + 16 + 3
+        // columns); and the one-column product (n = 1) with row-major and transposed A over
+        // each of its row tiers.
         let fused = cfg!(target_arch = "x86_64")
             && (std::is_x86_feature_detected!("avx512f")
                 || (std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")));
