@@ -154,11 +154,10 @@ pub fn errors_on(model: &dyn Module, params: &ParamStore, data: &Dataset) -> (f6
 /// is one forward pass on the tape, one backward pass, one optimizer step. When the current
 /// rayon pool has more than one thread, each next epoch's order is drawn on a helper
 /// thread while the epoch before it trains ([`BatchIter::prefetching`]; the same orders
-/// either way). With `val`, the
-/// validation MSE is computed after every epoch and fed to early stopping (which may stop
-/// training and, at the end, restores the best weights) and to the Keras-style plateau
-/// schedule (which may lower the optimizer's learning rate for the next epoch). Without
-/// `val`, no validation pass runs and the callbacks are inactive.
+/// either way). With `val`, the validation MSE is computed after every epoch and fed to
+/// early stopping (which may stop training and, at the end, restores the best weights) and
+/// to the Keras-style plateau schedule (which may lower the optimizer's learning rate for
+/// the next epoch). Without `val`, no validation pass runs and the callbacks are inactive.
 ///
 /// `on_epoch` is called after every epoch. An optimizer error (a non-finite gradient, so
 /// training diverged) ends training with that error.
