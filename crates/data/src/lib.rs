@@ -40,7 +40,7 @@ mod scale;
 mod split;
 mod table;
 
-pub use batch::{Batch, BatchIter};
+pub use batch::{Batch, BatchIter, PREFETCH_MIN_ROWS};
 pub use cache::{data_home, data_home_from, DATA_HOME_ENV};
 pub use csv_table::{load_csv, read_csv, CsvOptions, TargetColumn};
 pub use dataset::Dataset;

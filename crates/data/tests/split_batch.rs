@@ -157,7 +157,8 @@ fn prefetched_orders_are_the_plain_ones_in_two_buffers() {
     // Epochs in sequence (drawn ahead), the same epoch again and jumps back and forward
     // (drawn in place, the order drawn ahead thrown away): same orders and batches as
     // without prefetching, and the orders live in two buffers throughout.
-    let ds = indexed(1000);
+    let ds = indexed(2000);
+    assert!(ds.n >= caadam_data::PREFETCH_MIN_ROWS);
     let mut plain = BatchIter::new(&ds, 96, 11);
     let mut ahead = BatchIter::new(&ds, 96, 11).prefetching(true);
     let mut buffers = HashSet::new();
