@@ -1,5 +1,6 @@
-//! One full training step, as the example runs it: forward, MSE, backward, gradients into
-//! the flat store, optimizer step, zero the gradients, clear the tape.
+//! One full training step, as the example runs it: forward, MSE, backward and gradients
+//! into the flat store ([`caadam::train::batch_gradients`], which computes a batch of 128
+//! rows as two halves side by side on the pool), optimizer step, clear the tapes.
 //!
 //! Group `training_step`: the 8-64-64-1 ReLU MLP at batch 32 and 128 and the
 //! 8-1024-256-64-16-1 MLP at batch 128, each with Adam and with CaAdam (additive, per
@@ -13,8 +14,10 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use caadam::train::batch_gradients;
 use caadam_autograd::{Tape, Tensor};
-use caadam_nn::{Activation, Init, Mlp, Module, ParamStore};
+use caadam_data::Batch;
+use caadam_nn::{Activation, Init, Mlp, ParamStore};
 use caadam_optim::{Adam, AdamConfig, CaAdam, CaAdamConfig, Optimizer, Strategy};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rand::SeedableRng;
@@ -26,12 +29,13 @@ use rand_chacha::ChaCha8Rng;
 /// dominate the timing.
 const BATCHES: usize = 64;
 
-/// A model, its parameters, an optimizer, a tape and a small random data set.
+/// A model, its parameters, an optimizer, the two tapes of a step and a small random data
+/// set.
 struct Trainer {
     mlp: Mlp,
     params: ParamStore,
     opt: Box<dyn Optimizer>,
-    tape: Tape,
+    tapes: [Tape; 2],
     x: Tensor,
     y: Tensor,
     batch: usize,
@@ -59,7 +63,7 @@ impl Trainer {
             mlp,
             params,
             opt,
-            tape: Tape::new(),
+            tapes: [Tape::new(), Tape::new()],
             x,
             y,
             batch,
@@ -72,19 +76,18 @@ impl Trainer {
         let (n, d) = (self.batch, self.x.shape()[1]);
         let rows = self.next * n..(self.next + 1) * n;
         self.next = (self.next + 1) % BATCHES;
-        let tape = &mut self.tape;
-        let x = tape.input_from(&self.x.data()[rows.start * d..rows.end * d], &[n, d]);
-        let y = tape.input_from(&self.y.data()[rows], &[n, 1]);
-        let pred = self.mlp.forward(tape, &self.params, x);
-        let loss = tape.mse(pred, y);
-        tape.backward(loss);
-        let value = tape.value(loss).item();
-        self.params.set_grads(tape);
+        let batch = Batch {
+            x: &self.x.data()[rows.start * d..rows.end * d],
+            y: &self.y.data()[rows],
+            rows: n,
+            d,
+        };
+        let loss = batch_gradients(&self.mlp, &mut self.params, &mut self.tapes, &batch);
         self.opt
             .step_store(&mut self.params)
             .expect("finite gradients");
-        tape.clear();
-        value
+        self.tapes.iter_mut().for_each(Tape::clear);
+        loss
     }
 }
 

@@ -6,5 +6,7 @@ mod fit;
 mod plateau;
 
 pub use early_stopping::{EarlyStopping, EarlyStoppingConfig};
-pub use fit::{errors_on, fit, mse_on, EpochEnd, FitConfig, History};
+pub use fit::{
+    batch_gradients, errors_on, fit, mse_on, EpochEnd, FitConfig, History, SPLIT_MIN_ROWS,
+};
 pub use plateau::{KerasPlateau, PlateauConfig};

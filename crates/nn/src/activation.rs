@@ -72,6 +72,11 @@ impl Module for Activation {
     fn forward(&self, tape: &mut Tape, _params: &ParamStore, x: Var) -> Var {
         self.apply(tape, x)
     }
+
+    /// Elementwise.
+    fn rows_independent(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

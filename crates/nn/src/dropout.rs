@@ -115,6 +115,12 @@ impl Module for Dropout {
         self.training = training;
     }
 
+    /// Only where `forward` is the identity: training masks are drawn from one generator
+    /// row after row, so parts of a batch run apart would draw other masks.
+    fn rows_independent(&self) -> bool {
+        !self.training || self.p == 0.0
+    }
+
     fn rng_states(&self) -> Vec<RngState> {
         vec![RngState::of(&self.lock().0)]
     }

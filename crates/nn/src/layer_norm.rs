@@ -156,6 +156,11 @@ impl Module for LayerNorm {
     fn layer_infos(&self) -> Vec<LayerInfo> {
         vec![LayerInfo::of(self)]
     }
+
+    /// Each row is normalized over its own last axis.
+    fn rows_independent(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

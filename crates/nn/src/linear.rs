@@ -177,6 +177,10 @@ impl Module for Linear {
     fn layer_infos(&self) -> Vec<LayerInfo> {
         vec![LayerInfo::of(self)]
     }
+
+    fn rows_independent(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

@@ -158,4 +158,8 @@ impl Module for Mlp {
     fn layer_infos(&self) -> Vec<LayerInfo> {
         self.linears.iter().map(LayerInfo::of).collect()
     }
+
+    fn rows_independent(&self) -> bool {
+        true
+    }
 }

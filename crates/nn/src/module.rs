@@ -54,6 +54,27 @@ pub trait Module: Send + Sync + Debug {
         Vec::new()
     }
 
+    /// Whether a batch may be cut into parts of rows, each run on a tape of its own, without
+    /// changing any row's output: every output row depends only on the same input row and
+    /// the parameters, and nothing is drawn at random. A training loop may then run the
+    /// parts of a batch side by side (as `caadam::train::fit` does on two cores).
+    ///
+    /// `false` unless a module says otherwise, so that a layer that mixes rows (batch
+    /// statistics) or draws random numbers row after row is never cut. Containers answer
+    /// for all their layers.
+    ///
+    /// ```
+    /// use caadam_nn::{Activation, Dropout, Module};
+    /// assert!(Activation::Relu.rows_independent());
+    /// let mut dropout = Dropout::new(0.5, 0);
+    /// assert!(!dropout.rows_independent()); // its masks come from one generator, in row order
+    /// dropout.set_training(false);
+    /// assert!(dropout.rows_independent()); // the identity in evaluation mode
+    /// ```
+    fn rows_independent(&self) -> bool {
+        false
+    }
+
     /// Where the random generators inside are (one per Dropout layer), in forward order:
     /// saved beside a checkpoint and given back with [`crate::restore_rng_states`], they
     /// make a resumed run draw the masks the uninterrupted run would have drawn. Empty for

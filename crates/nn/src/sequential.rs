@@ -158,6 +158,10 @@ impl Module for Sequential {
         self.layers.iter().flat_map(|l| l.rng_states()).collect()
     }
 
+    fn rows_independent(&self) -> bool {
+        self.layers.iter().all(|l| l.rows_independent())
+    }
+
     fn set_rng_states(&mut self, states: &[RngState]) -> usize {
         let mut used = 0;
         for layer in &mut self.layers {
@@ -172,6 +176,33 @@ mod tests {
     use super::*;
     use crate::{Activation, ConnectionInfo, LayerNorm, Linear};
     use rand::SeedableRng;
+
+    /// Rows are independent only if they are in every layer, nested containers included.
+    #[test]
+    fn rows_are_independent_only_if_they_are_in_every_layer() {
+        let plain = || {
+            Sequential::new()
+                .push(Linear::new(3, 4))
+                .push(LayerNorm::new(4))
+        };
+        assert!(plain().rows_independent());
+        assert!(Sequential::new().push(plain()).rows_independent());
+        let mut with_dropout = Sequential::new()
+            .push(plain())
+            .push(Sequential::new().push(crate::Dropout::new(0.2, 1)));
+        assert!(!with_dropout.rows_independent());
+        with_dropout.set_training(false);
+        assert!(with_dropout.rows_independent());
+        /// A layer that does not say: taken to mix rows.
+        #[derive(Debug)]
+        struct Unknown;
+        impl Module for Unknown {
+            fn forward(&self, _: &mut Tape, _: &ParamStore, x: Var) -> Var {
+                x
+            }
+        }
+        assert!(!plain().push(Unknown).rows_independent());
+    }
 
     #[test]
     fn depth_counts_only_parametrized_layers_and_nesting_continues_it() {

@@ -200,7 +200,9 @@ simd_kernel! {
     /// going. At 1e7 gradients (40 MB) on one core, `check_step` took 3.8 ms reading one
     /// stream (about 10 GB/s) and 2.9 ms reading eight (about 14 GB/s); the update that
     /// follows the scan already reads four buffers at once, and gained nothing from the same
-    /// interleaving.
+    /// interleaving. (The test that `ParamStore::set_grads` runs on the gradients as it
+    /// copies them, `caadam_autograd::parallel_copy_finite`, reads one stream: each block
+    /// it tests was just copied and sits in the L1 cache.)
     fn all_finite(chunk: &[f32]) -> bool {
         let part = chunk.len() / SCAN_STREAMS;
         let (body, tail) = chunk.split_at(part * SCAN_STREAMS);
