@@ -2,6 +2,8 @@
 //! step per batch, and the end-of-epoch validation that drives the callbacks.
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use caadam_autograd::{Tape, Tensor};
@@ -161,7 +163,8 @@ pub fn errors_on(model: &dyn Module, params: &ParamStore, data: &Dataset) -> (f6
 /// products already used both cores); on one thread 0.92x at batch 128 (two 64-row
 /// products take longer than one of 128 rows). A batch of 64 is not split: in halves of
 /// 32 rows it ran at 0.94-0.99x in three of six runs and at 0.51-0.55x for the whole of
-/// the other three, the halves too short to pay for handing one to the other thread.
+/// the other three. (Those pairs ran the halves on `rayon::join`, whose waiting caller
+/// may sleep; they now wait by spinning, see `side_by_side` in the source.)
 pub const SPLIT_MIN_ROWS: usize = 128;
 
 /// Trains `model` (its parameters in `params`) on `train` with mean squared error.
@@ -302,7 +305,7 @@ pub fn batch_gradients(
         let half = batch.rows / 2;
         let [first, second] = tapes;
         let shared: &ParamStore = params;
-        let (first_loss, second_loss) = rayon::join(
+        let (first_loss, second_loss) = side_by_side(
             || backward_rows(model, shared, first, batch, 0..half),
             || backward_rows(model, shared, second, batch, half..batch.rows),
         );
@@ -314,6 +317,52 @@ pub fn batch_gradients(
         params.set_grads(&tapes[0]);
         loss
     }
+}
+
+/// `(first(), second())`, with `second` on another thread of the pool if one takes it up
+/// before `first` is done, else here after `first`.
+///
+/// Unlike `rayon::join`, a caller whose `second` was taken waits for it by spinning, never
+/// by sleeping. Each half of a batch takes a few microseconds; a caller put to sleep must
+/// be woken by the other thread, which on this virtual machine cost more than a half: with
+/// `rayon::join`, batch 128 of 8-64-64-1 ran at about 64,000 steps/s in some sittings of
+/// `benches/peers.sh` and at 33,000-40,000 for whole runs in others (5 of 11), slower
+/// than on one tape (47,000); with the spin, 61,000-66,000 in six of six.
+fn side_by_side<A: Send, B: Send>(
+    first: impl FnOnce() -> A + Send,
+    second: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    /// Marks `second` finished when dropped, so that a panic in it ends the caller's wait
+    /// (and the scope passes the panic on).
+    struct Finished<'a>(&'a AtomicBool);
+    impl Drop for Finished<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Release);
+        }
+    }
+    let second = Mutex::new(Some(second));
+    let (claimed, finished) = (AtomicBool::new(false), AtomicBool::new(false));
+    let result = Mutex::new(None);
+    // Whoever claims `second` first runs it: the other thread, or the caller after `first`.
+    let run_second_once = || {
+        if !claimed.swap(true, Ordering::AcqRel) {
+            let _finished = Finished(&finished);
+            let run = second.lock().unwrap().take().expect("claimed once");
+            let value = run();
+            *result.lock().unwrap() = Some(value);
+        }
+    };
+    let a = rayon::scope(|scope| {
+        scope.spawn(|_| run_second_once());
+        let a = first();
+        run_second_once();
+        while !finished.load(Ordering::Acquire) {
+            std::hint::spin_loop();
+        }
+        a
+    });
+    let b = result.into_inner().unwrap().expect("second ran");
+    (a, b)
 }
 
 /// Forward and backward, on `tape`, of rows `rows` of `batch`, with the loss their share of
@@ -438,17 +487,44 @@ mod tests {
     fn split_gradients_are_the_same_bits_on_one_and_two_threads() {
         let (x, y) = random_rows(2 * SPLIT_MIN_ROWS, 6);
         let on = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
             let (model, mut params) = mlp(7);
-            let (loss, was_split) = pool.install(|| as_fit_does(&model, &mut params, &x, &y));
+            let (loss, was_split) =
+                pool(threads).install(|| as_fit_does(&model, &mut params, &x, &y));
             assert!(was_split);
             let grads: Vec<u32> = params.grads().iter().map(|g| g.to_bits()).collect();
             (loss.to_bits(), grads)
         };
         assert_eq!(on(1), on(2));
+    }
+
+    fn pool(threads: usize) -> rayon::ThreadPool {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn side_by_side_runs_both_halves_once_on_any_thread_count() {
+        for threads in [1, 2, 3] {
+            let runs = std::sync::atomic::AtomicUsize::new(0);
+            let (a, b) = pool(threads).install(|| {
+                side_by_side(
+                    || (0..1000u64).sum::<u64>(),
+                    || {
+                        runs.fetch_add(1, Ordering::Relaxed);
+                        "second"
+                    },
+                )
+            });
+            assert_eq!((a, b, runs.into_inner()), (499_500, "second", 1));
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "the second half failed")]
+    fn a_panic_in_the_second_half_reaches_the_caller() {
+        pool(2).install(|| side_by_side(|| 1, || -> u8 { panic!("the second half failed") }));
     }
 
     #[test]
