@@ -158,8 +158,8 @@ pub fn errors_on(model: &dyn Module, params: &ParamStore, data: &Dataset) -> (f6
 /// The split depends on the batch size alone, never on the thread count, so that a seed
 /// gives the same bits on one thread as on two; on one thread the halves run one after the
 /// other. Measured with the `california_housing` example (Adam, 50 epochs, pairs of runs
-/// with and without the split): on two cores 1.29x steps/s for 8-64-64-1 at batch 128,
-/// 1.60x at 256, 1.71x for [128,64,32] at 128, 1.05x for [1024,256,64,16] (whose large
+/// with and without the split): on two cores 1.30x steps/s for 8-64-64-1 at batch 128,
+/// 1.60x at 256, 1.71x for 8-128-64-32-1 at 128, 1.05x for 8-1024-256-64-16-1 (whose large
 /// products already used both cores); on one thread 0.92x at batch 128 (two 64-row
 /// products take longer than one of 128 rows). A batch of 64 is not split: in halves of
 /// 32 rows it ran at 0.94-0.99x in three of six runs and at 0.51-0.55x for the whole of
@@ -325,9 +325,10 @@ pub fn batch_gradients(
 /// Unlike `rayon::join`, a caller whose `second` was taken waits for it by spinning, never
 /// by sleeping. Each half of a batch takes a few microseconds; a caller put to sleep must
 /// be woken by the other thread, which on this virtual machine cost more than a half: with
-/// `rayon::join`, batch 128 of 8-64-64-1 ran at about 64,000 steps/s in some sittings of
-/// `benches/peers.sh` and at 33,000-40,000 for whole runs in others (5 of 11), slower
-/// than on one tape (47,000); with the spin, 61,000-66,000 in six of six.
+/// `rayon::join`, batch 128 of 8-64-64-1 ran at about 64,000 steps/s in six of eleven
+/// sittings of `benches/peers.sh`, at 52,000 in one and at 33,000-40,000 for the whole
+/// run in four, slower than on one tape (47,000); with the spin, 61,000-66,000 in six
+/// of six.
 fn side_by_side<A: Send, B: Send>(
     first: impl FnOnce() -> A + Send,
     second: impl FnOnce() -> B + Send,
