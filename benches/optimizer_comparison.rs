@@ -181,10 +181,16 @@ fn main() {
         args.first_seed + args.seeds as u64 - 1,
         entries.len()
     );
+    // The runs train inside the pool, as the example does: a step's parallel work (the two
+    // halves of a batch) then starts on a pool thread instead of being handed to the pool
+    // from this one, step after step.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .build()
+        .expect("a rayon thread pool");
     let mut verdicts = Vec::new();
     for task in &tasks {
         eprintln!("{}:", task.title);
-        let (summaries, b) = run_task(task, &entries, &args);
+        let (summaries, b) = pool.install(|| run_task(task, &entries, &args));
         println!("## {}\n\n{}\n", task.title, task.description);
         print!("{}", scales_text(task, &entries));
         println!("\n{}", table(task, &summaries, &summaries[b]));

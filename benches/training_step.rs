@@ -82,7 +82,13 @@ impl Trainer {
             rows: n,
             d,
         };
-        let loss = batch_gradients(&self.mlp, &mut self.params, &mut self.tapes, &batch);
+        let loss = batch_gradients(
+            &self.mlp,
+            &mut self.params,
+            &mut self.tapes,
+            &batch,
+            Tape::mse,
+        );
         self.opt
             .step_store(&mut self.params)
             .expect("finite gradients");

@@ -2,15 +2,18 @@
 //!
 //! The root library's `caadam::train::fit` trains by whole epochs with MSE only; this
 //! comparison needs BCE for the spirals and the held-out loss every few steps (for "steps
-//! to target"), so the loop is written here. It is the step of DESIGN.md, as `fit` does it:
-//! forward on the tape, loss, backward, accumulate, `optimizer.step`, zero, clear.
+//! to target"), so the loop is written here. Its step is `fit`'s:
+//! `caadam::train::batch_gradients` (forward, loss, backward and gradients into the store,
+//! a batch of 128 rows in two halves side by side), `optimizer.step_store`, clear the
+//! tapes.
 
 use std::time::{Duration, Instant};
 
-use caadam::autograd::Tape;
+use caadam::autograd::{Tape, Var};
 use caadam::data::BatchIter;
-use caadam::nn::{predict, Init, Mlp, Module, ParamStore};
+use caadam::nn::{predict, Init, Mlp, ParamStore};
 use caadam::optim::{Optimizer, OptimizerConfig};
+use caadam::train::batch_gradients;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -80,7 +83,11 @@ pub fn run(task: &Task, config: &OptimizerConfig, seed: u64) -> RunResult {
     let mut batches = BatchIter::new(&task.train, task.batch_size, seed ^ 0x5eed_ba7c)
         .prefetching(rayon::current_num_threads() > 1);
     let per_epoch = batches.batches_per_epoch();
-    let mut tape = Tape::new();
+    let mut tapes = [Tape::new(), Tape::new()];
+    let loss: fn(&mut Tape, Var, Var) -> Var = match task.loss {
+        LossKind::Mse => Tape::mse,
+        LossKind::BceWithLogits => Tape::bce_with_logits,
+    };
     let mut result = RunResult {
         final_loss: None,
         final_accuracy: None,
@@ -99,17 +106,9 @@ pub fn run(task: &Task, config: &OptimizerConfig, seed: u64) -> RunResult {
             let batch = batches
                 .next_batch()
                 .expect("an epoch has batches_per_epoch batches");
-            let x = tape.input_from(batch.x, &[batch.rows, batch.d]);
-            let y = tape.input_from(batch.y, &[batch.rows, 1]);
-            let out = model.forward(&mut tape, &params, x);
-            let loss = match task.loss {
-                LossKind::Mse => tape.mse(out, y),
-                LossKind::BceWithLogits => tape.bce_with_logits(out, y),
-            };
-            tape.backward(loss);
-            params.set_grads(&tape);
+            batch_gradients(&model, &mut params, &mut tapes, &batch, loss);
             let stepped = optimizer.step_store(&mut params);
-            tape.clear();
+            tapes.iter_mut().for_each(Tape::clear);
             step += 1;
             if stepped.is_err() {
                 // A non-finite gradient: the run diverged.
