@@ -175,10 +175,12 @@ pub const SPLIT_MIN_ROWS: usize = 128;
 /// ([`Module::rows_independent`]), is computed as two halves on two tapes, side by side on
 /// the rayon pool: each half's loss is its share of the batch's mean squared error, so the
 /// two gradients, added in a fixed order (first half, then second), are the batch's
-/// gradient (up to rounding: the sums run in another order than on one tape). When the current
-/// rayon pool has more than one thread, each next epoch's order is drawn on a helper
-/// thread while the epoch before it trains ([`BatchIter::prefetching`]; the same orders
-/// either way). With `val`, the validation MSE is computed after every epoch and fed to
+/// gradient (up to rounding: the sums run in another order than on one tape). The halves
+/// use the second core only when `fit` runs on a thread of a rayon pool (inside
+/// `ThreadPool::install`, as the example trains); called from any other thread they run
+/// one after the other there, with the same results. When the current rayon pool has more
+/// than one thread, each next epoch's order is drawn on a helper thread while the epoch
+/// before it trains ([`BatchIter::prefetching`]; the same orders either way). With `val`, the validation MSE is computed after every epoch and fed to
 /// early stopping (which may stop training and, at the end, restores the best weights) and
 /// to the Keras-style plateau schedule (which may lower the optimizer's learning rate for
 /// the next epoch). Without `val`, no validation pass runs and the callbacks are inactive.
@@ -279,8 +281,9 @@ pub fn fit(
 ///
 /// On `tapes[0]`; or, for a batch of at least [`SPLIT_MIN_ROWS`] rows and a model whose
 /// rows are independent ([`Module::rows_independent`]), in two halves, one on each tape,
-/// side by side on the rayon pool, their gradients added first half first. The tapes are
-/// left for the caller to clear before the next batch.
+/// side by side on the rayon pool (when called on a pool thread; else one after the
+/// other), their gradients added first half first. The tapes are left for the caller to
+/// clear before the next batch.
 ///
 /// ```
 /// use caadam::train::batch_gradients;
