@@ -334,10 +334,11 @@ pub fn batch_gradients(
 /// it made the comparison bench's smallest task (before it trained inside its pool) 2.1x
 /// slower on two threads and 3.8x on one than one tape on the calling thread.
 ///
-/// Unlike `rayon::join`, a caller whose `second` was taken waits for it by spinning, never
-/// by sleeping. Each half of a batch takes a few microseconds; a caller put to sleep must
-/// be woken by the other thread, which on this virtual machine cost more than a half: with
-/// `rayon::join`, batch 128 of 8-64-64-1 ran at about 64,000 steps/s in six of eleven
+/// Unlike a plain `rayon::join` of the two, a caller whose `second` was taken waits for it
+/// by spinning, never by sleeping (`join` still carries the job, but by the time it would
+/// wait, `second` is done). Each half of a batch takes a few microseconds; a caller put to
+/// sleep must be woken by the other thread, which on this virtual machine cost more than a
+/// half: with a plain `rayon::join`, batch 128 of 8-64-64-1 ran at about 64,000 steps/s in six of eleven
 /// sittings of `benches/peers.sh`, at 52,000 in one and at 33,000-40,000 for the whole
 /// run in four, slower than on one tape (47,000); with the spin, 61,000-66,000 in six
 /// of six.
@@ -350,7 +351,7 @@ fn side_by_side<A: Send, B: Send>(
         return (a, second());
     }
     /// Marks `second` finished when dropped, so that a panic in it ends the caller's wait
-    /// (and the scope passes the panic on).
+    /// (and `join` passes the panic on).
     struct Finished<'a>(&'a AtomicBool);
     impl Drop for Finished<'_> {
         fn drop(&mut self) {
@@ -369,15 +370,19 @@ fn side_by_side<A: Send, B: Send>(
             *result.lock().unwrap() = Some(value);
         }
     };
-    let a = rayon::scope(|scope| {
-        scope.spawn(|_| run_second_once());
-        let a = first();
-        run_second_once();
-        while !finished.load(Ordering::Acquire) {
-            std::hint::spin_loop();
-        }
-        a
-    });
+    // `join`'s job lives on this stack (a scope's spawn would allocate one per step); by the
+    // time the first closure returns, `second` has finished, so `join` never waits long.
+    let (a, ()) = rayon::join(
+        || {
+            let a = first();
+            run_second_once();
+            while !finished.load(Ordering::Acquire) {
+                std::hint::spin_loop();
+            }
+            a
+        },
+        run_second_once,
+    );
     let b = result.into_inner().unwrap().expect("second ran");
     (a, b)
 }
